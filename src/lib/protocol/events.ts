@@ -1,0 +1,62 @@
+/**
+ * Every app-level wire name in one place (the Phoenix-level names live in
+ * `phoenix.ts`). Code never spells these strings anywhere else.
+ */
+export const EVENTS = {
+	sendMessage: 'send_message',
+	editMessage: 'edit_message',
+	deleteMessage: 'delete_message',
+	markRead: 'mark_read',
+	sendBatch: 'send_batch',
+	sync: 'sync',
+	history: 'history',
+	// server -> client pushes
+	newMessage: 'new_message',
+	messageUpdated: 'message_updated',
+	syncComplete: 'sync:complete'
+} as const;
+
+/** The action types that may appear in a queue and inside `send_batch`. */
+export const ACTION_TYPES = [
+	EVENTS.sendMessage,
+	EVENTS.editMessage,
+	EVENTS.deleteMessage,
+	EVENTS.markRead
+] as const;
+export type ActionType = (typeof ACTION_TYPES)[number];
+
+export const ROOM_TOPIC_PREFIX = 'room:';
+export const SOCKET_PATH = '/socket/websocket';
+export const SOCKET_ENDPOINT = '/socket';
+
+/** Limits of the contract; each one has a test. */
+export const LIMITS = {
+	bodyMaxChars: 4000,
+	batchMaxActions: 100,
+	historyMaxLimit: 200,
+	syncPageMax: 500,
+	clientIdMaxChars: 64,
+	nameMaxChars: 32,
+	passwordMinChars: 1,
+	passwordMaxChars: 200,
+	slugMaxChars: 40
+} as const;
+
+/** `room:<slug>` -> slug, or null when the topic is not a room topic. */
+export function roomSlugFromTopic(topic: string): string | null {
+	if (!topic.startsWith(ROOM_TOPIC_PREFIX)) return null;
+	const slug = topic.slice(ROOM_TOPIC_PREFIX.length);
+	return SLUG_RE.test(slug) ? slug : null;
+}
+
+export function roomTopic(slug: string): string {
+	return ROOM_TOPIC_PREFIX + slug;
+}
+
+export const SLUG_RE = /^[a-z0-9-]{1,40}$/;
+export const DM_SLUG_RE = /^dm-([a-z0-9]+)-([a-z0-9]+)$/;
+
+/** The slug of the direct conversation between two users (ids in ascending string order). */
+export function dmSlug(a: string, b: string): string {
+	return a < b ? `dm-${a}-${b}` : `dm-${b}-${a}`;
+}
