@@ -1,0 +1,135 @@
+/**
+ * Composition root of the Outbox server: store, auth, chat domain, HTTP API
+ * and the Phoenix Channels server, wired once. Free of SvelteKit imports so
+ * the production entry, Vite's dev server and the tests all start it the
+ * same way; SvelteKit is only the `fallback` for requests that are not ours.
+ *
+ * ```ts
+ * const outbox = await createOutboxServer(configFromEnv());
+ * const server = http.createServer((req, res) => outbox.handle(req, res, next));
+ * outbox.attach(server);
+ * ```
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { join } from 'node:path';
+import { AttemptLimiter } from './auth/attempt-limiter.js';
+import { loadSecret } from './auth/secret.js';
+import { TokenSigner } from './auth/tokens.js';
+import { createChannelServer } from './channels/index.js';
+import type { ChannelServer, ChannelServerOptions, Logger } from './channels/types.js';
+import { ChatService } from './chat/chat-service.js';
+import { roomChannel, type SocketAssigns } from './chat/room-channel.js';
+import type { ServerConfig } from './config.js';
+import { createApi } from './http/api.js';
+import { createLogger } from './logger.js';
+import type { ChatStore } from './store/port.js';
+import { createSqliteStore } from './store/sqlite-store.js';
+
+export interface OutboxServerOptions {
+	/** Use this store instead of the one the config names (tests). */
+	store?: ChatStore;
+	logger?: Logger;
+	/** Clock for token expiry (tests). */
+	now?: () => number;
+	/** Overrides for the channel server (limits, timeouts) — tests and benchmarks. */
+	channels?: Partial<Pick<ChannelServerOptions<SocketAssigns>, 'maxChannelsPerSocket' | 'idleTimeoutMs' | 'maxPayload' | 'rateLimit' | 'pubsub'>>;
+	/** Sign-in attempts allowed per minute, per name and per address. */
+	signInLimits?: { perName: number; perAddress: number };
+}
+
+export interface OutboxServer {
+	/** Handle an API request; calls `next` for anything else. */
+	handle(req: IncomingMessage, res: ServerResponse, next: () => void): void;
+	/** Serve the socket endpoint on this HTTP server's `upgrade` event. */
+	attach(server: Server): void;
+	readonly channels: ChannelServer;
+	readonly store: ChatStore;
+	readonly tokens: TokenSigner;
+	readonly logger: Logger;
+	close(): Promise<void>;
+}
+
+export const socketKeyFor = (userId: string) => `user:${userId}`;
+
+export async function createOutboxServer(config: ServerConfig, options: OutboxServerOptions = {}): Promise<OutboxServer> {
+	const logger = options.logger ?? createLogger(config.logLevel);
+	if (config.databaseUrl && !options.store) {
+		throw new Error('DATABASE_URL is set, but the PostgreSQL store is not available in this version; unset it to use the embedded SQLite database');
+	}
+	const store = options.store ?? createSqliteStore({ file: join(config.dataDir, 'outbox.db') });
+	const tokens = new TokenSigner({
+		secret: loadSecret(config.dataDir, config.secretKey ?? undefined),
+		ttlSeconds: config.tokenTtlSeconds,
+		now: options.now
+	});
+
+	let channels: ChannelServer;
+	const chat = new ChatService(store, (topic, event, payload) => channels.broadcast(topic, event, payload));
+	const allowed = new Set(config.allowedOrigins);
+
+	channels = createChannelServer<SocketAssigns>({
+		...options.channels,
+		logger,
+		routes: [roomChannel({ chat, now: options.now })],
+		socketKey: (assigns) => socketKeyFor(assigns.user.id),
+		checkOrigin(origin, request) {
+			if (allowed.has(origin)) return true;
+			try {
+				return new URL(origin).host === request.headers.host;
+			} catch {
+				return false;
+			}
+		},
+		async authenticate({ token }) {
+			const claims = tokens.verify(token);
+			if (!claims || (await store.isTokenRevoked(claims.tokenId))) return null;
+			const user = await store.findUserById(claims.userId);
+			if (!user) return null;
+			return { user: { id: user.id, name: user.name }, tokenId: claims.tokenId, expiresAt: claims.expiresAt };
+		}
+	});
+
+	const limits = options.signInLimits ?? { perName: 10, perAddress: 60 };
+	const api = createApi({
+		chat,
+		tokens,
+		channels,
+		logger,
+		socketKey: socketKeyFor,
+		limiters: {
+			byName: new AttemptLimiter({ max: limits.perName, windowMs: 60_000 }),
+			byAddress: new AttemptLimiter({ max: limits.perAddress, windowMs: 60_000 })
+		}
+	});
+
+	return {
+		handle(req, res, next) {
+			api.handle(req, res).then((handled) => handled || next());
+		},
+		attach: (server) => channels.attach(server),
+		channels,
+		store,
+		tokens,
+		logger,
+		async close() {
+			await channels.close();
+			await store.close();
+		}
+	};
+}
+
+/**
+ * An HTTP server with the API and the socket, and `fallback` for every other
+ * request (SvelteKit's handler in production; a 404 otherwise). Listening is
+ * left to the caller.
+ */
+export function createHttpServer(
+	outbox: OutboxServer,
+	fallback: (req: IncomingMessage, res: ServerResponse) => void = (_req, res) => {
+		res.writeHead(404, { 'content-type': 'text/plain' }).end('not found');
+	}
+): Server {
+	const server = createServer((req, res) => outbox.handle(req, res, () => fallback(req, res)));
+	outbox.attach(server);
+	return server;
+}

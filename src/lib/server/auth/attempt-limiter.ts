@@ -1,0 +1,37 @@
+/**
+ * Fixed-window counters for sign-in attempts, per key (a name, an address).
+ * In memory: a cluster multiplies the allowance by its size, which is fine
+ * for slowing password guessing. Old windows are swept as keys are touched.
+ */
+export class AttemptLimiter {
+	readonly #max: number;
+	readonly #windowMs: number;
+	readonly #now: () => number;
+	readonly #hits = new Map<string, { count: number; resetAt: number }>();
+
+	constructor(options: { max: number; windowMs: number; now?: () => number }) {
+		if (!(options.max >= 1) || !(options.windowMs > 0)) {
+			throw new TypeError('AttemptLimiter needs max >= 1 and windowMs > 0');
+		}
+		this.#max = options.max;
+		this.#windowMs = options.windowMs;
+		this.#now = options.now ?? Date.now;
+	}
+
+	/** Count one attempt; returns ms to wait when over the limit, else 0. */
+	hit(key: string): number {
+		const now = this.#now();
+		if (this.#hits.size > 10_000) this.#sweep(now);
+		const entry = this.#hits.get(key);
+		if (!entry || entry.resetAt <= now) {
+			this.#hits.set(key, { count: 1, resetAt: now + this.#windowMs });
+			return 0;
+		}
+		entry.count++;
+		return entry.count > this.#max ? entry.resetAt - now : 0;
+	}
+
+	#sweep(now: number) {
+		for (const [key, entry] of this.#hits) if (entry.resetAt <= now) this.#hits.delete(key);
+	}
+}

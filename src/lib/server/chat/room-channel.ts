@@ -1,0 +1,102 @@
+/**
+ * The `room:*` channel: join authorisation and one plain async handler per
+ * event of the wire contract. Nothing here knows the Phoenix frame format.
+ */
+import {
+	EVENTS,
+	LIMITS,
+	ROOM_TOPIC_PREFIX,
+	describeZodError,
+	historySchema,
+	syncSchema,
+	type User
+} from '../../protocol/index.js';
+import type { ChannelContext, ChannelRoute, HandlerReply } from '../channels/types.js';
+import { InvalidCursorError } from '../store/port.js';
+import { roomAccess } from './access.js';
+import { resultToReply, type ChatService } from './chat-service.js';
+
+/** What a connection carries after authentication. */
+export interface SocketAssigns {
+	user: User;
+	tokenId: string;
+	/** Token expiry, ms since epoch. */
+	expiresAt: number;
+	[key: string]: unknown;
+}
+
+type Ctx = ChannelContext<SocketAssigns>;
+
+const error = (reason: string, message?: string): HandlerReply => ({
+	status: 'error',
+	response: message ? { reason, message } : { reason }
+});
+
+const slugOf = (ctx: Ctx) => ctx.topic.slice(ROOM_TOPIC_PREFIX.length);
+
+export interface RoomChannelOptions {
+	chat: ChatService;
+	now?: () => number;
+}
+
+export function roomChannel({ chat, now = Date.now }: RoomChannelOptions): ChannelRoute<SocketAssigns> {
+	/** Wrap a handler so an expired token answers `unauthorized` before anything else. */
+	const authed =
+		(handler: (ctx: Ctx, payload: unknown) => Promise<HandlerReply>) =>
+		(ctx: Ctx, payload: unknown) =>
+			ctx.assigns.expiresAt <= now() ? error('unauthorized', 'session expired') : handler(ctx, payload);
+
+	const action = (type: 'send_message' | 'edit_message' | 'delete_message' | 'mark_read') =>
+		authed(async (ctx, payload) => resultToReply(await chat.applyOne(ctx.assigns.user, slugOf(ctx), type, payload)));
+
+	return {
+		pattern: ROOM_TOPIC_PREFIX + '*',
+
+		async join(ctx) {
+			if (ctx.assigns.expiresAt <= now()) return { status: 'error', response: { reason: 'unauthorized' } };
+			const slug = slugOf(ctx);
+			const access = roomAccess(slug, ctx.assigns.user.id);
+			if (access !== 'ok') return { status: 'error', response: { reason: access } };
+			if (await chat.store.isTokenRevoked(ctx.assigns.tokenId)) {
+				return { status: 'error', response: { reason: 'unauthorized' } };
+			}
+			await chat.store.ensureRoom(slug);
+			return { status: 'ok', response: { room: slug } };
+		},
+
+		events: {
+			[EVENTS.sendMessage]: action('send_message'),
+			[EVENTS.editMessage]: action('edit_message'),
+			[EVENTS.deleteMessage]: action('delete_message'),
+			[EVENTS.markRead]: action('mark_read'),
+
+			[EVENTS.sendBatch]: authed(async (ctx, payload) => {
+				const outcome = await chat.applyBatch(ctx.assigns.user, slugOf(ctx), payload);
+				if ('error' in outcome) return error('invalid', outcome.error);
+				return { status: 'ok', response: { results: outcome.results } };
+			}),
+
+			[EVENTS.sync]: authed(async (ctx, payload) => {
+				const parsed = syncSchema.safeParse(payload);
+				if (!parsed.success) return error('invalid', describeZodError(parsed.error));
+				let page;
+				try {
+					page = await chat.store.sync(slugOf(ctx), ctx.assigns.user.id, parsed.data.since, LIMITS.syncPageMax);
+				} catch (e) {
+					if (e instanceof InvalidCursorError) return error('invalid', e.message);
+					throw e;
+				}
+				// The reply goes out first; the page follows as a push (the contract's order).
+				setImmediate(() => ctx.push(EVENTS.syncComplete, { ...page }));
+				return { status: 'ok', response: {} };
+			}),
+
+			[EVENTS.history]: authed(async (ctx, payload) => {
+				const parsed = historySchema.safeParse(payload);
+				if (!parsed.success) return error('invalid', describeZodError(parsed.error));
+				const page = await chat.store.history(slugOf(ctx), parsed.data.before, parsed.data.limit);
+				return { status: 'ok', response: { ...page } };
+			})
+		}
+	};
+}

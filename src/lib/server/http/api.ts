@@ -1,0 +1,152 @@
+/**
+ * The HTTP API, as a plain `(req, res) => handled` function so the
+ * production entry, Vite's dev server and the tests mount the same code:
+ *
+ * - `POST   /api/session`      `{name, password}` -> `{token, user}` (first use creates the account)
+ * - `GET    /api/session`      -> `{user, expires_at}`, or 401 when signed out
+ * - `DELETE /api/session`      revoke the token, close the user's sockets (1001)
+ * - `POST   /api/sync/events`  `{room, actions}` -> `{results}`, exactly as `send_batch`
+ * - `GET    /api/rooms`        -> `{rooms: [{slug, unread_count, last_seq}]}`
+ *
+ * Errors are `{reason, message?}` with the contract's reasons.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { describeZodError, sessionRequestSchema, syncEventsRequestSchema, type User } from '../../protocol/index.js';
+import type { AttemptLimiter } from '../auth/attempt-limiter.js';
+import { hashPassword, verifyPassword } from '../auth/passwords.js';
+import type { TokenClaims, TokenSigner } from '../auth/tokens.js';
+import type { ChannelServer, Logger } from '../channels/types.js';
+import { roomAccess } from '../chat/access.js';
+import type { ChatService } from '../chat/chat-service.js';
+import { HttpError, clientAddress, readJson, requestToken, sendError, sendJson } from './json.js';
+
+export const SESSION_COOKIE = 'outbox_token';
+/** Largest JSON body: a full batch of 100 maximal messages fits with room to spare. */
+export const MAX_BODY_BYTES = 2 * 1024 * 1024;
+
+export interface ApiOptions {
+	chat: ChatService;
+	tokens: TokenSigner;
+	channels: Pick<ChannelServer, 'disconnect'>;
+	limiters: { byName: AttemptLimiter; byAddress: AttemptLimiter };
+	/** Mark the cookie `Secure` (behind HTTPS). */
+	secureCookie?: boolean;
+	logger: Logger;
+	/** Socket group key for a user, as the channel server's `socketKey` gives it. */
+	socketKey(userId: string): string;
+}
+
+export function createApi(options: ApiOptions) {
+	const { chat, tokens, logger } = options;
+	const store = chat.store;
+
+	/** The signed-in user of a request, or null (bad, expired or revoked token; unknown user). */
+	async function authenticate(req: IncomingMessage): Promise<{ user: User; claims: TokenClaims } | null> {
+		const claims = tokens.verify(requestToken(req, SESSION_COOKIE));
+		if (!claims || (await store.isTokenRevoked(claims.tokenId))) return null;
+		const user = await store.findUserById(claims.userId);
+		return user ? { user: { id: user.id, name: user.name }, claims } : null;
+	}
+
+	function cookie(token: string, maxAgeS: number) {
+		const parts = [`${SESSION_COOKIE}=${token}`, 'Path=/', 'HttpOnly', 'SameSite=Strict', `Max-Age=${maxAgeS}`];
+		if (options.secureCookie) parts.push('Secure');
+		return parts.join('; ');
+	}
+
+	async function signIn(req: IncomingMessage, res: ServerResponse) {
+		const parsed = sessionRequestSchema.safeParse(await readJson(req, 16 * 1024));
+		if (!parsed.success) return sendError(res, 400, 'invalid', describeZodError(parsed.error));
+		const { name, password } = parsed.data;
+		const wait = Math.max(
+			options.limiters.byName.hit(name.toLowerCase()),
+			options.limiters.byAddress.hit(clientAddress(req))
+		);
+		if (wait > 0) {
+			return sendError(res, 429, 'rate_limited', 'too many sign-in attempts; try again later', {
+				'retry-after': String(Math.ceil(wait / 1000))
+			});
+		}
+		let user = await store.findUserByName(name);
+		if (!user) {
+			const created = await store.createUser(name, await hashPassword(password));
+			user = created.user;
+			// Two first sign-ins raced: the loser must still prove the password.
+			if (!created.created && !(await verifyPassword(password, user.passwordHash))) user = null;
+		} else if (!(await verifyPassword(password, user.passwordHash))) {
+			user = null;
+		}
+		if (!user) return sendError(res, 401, 'unauthorized', 'wrong name or password');
+		const { token, claims } = tokens.issue(user.id);
+		const maxAge = Math.max(0, Math.floor((claims.expiresAt - Date.now()) / 1000));
+		sendJson(
+			res,
+			200,
+			{ token, user: { id: user.id, name: user.name }, expires_at: new Date(claims.expiresAt).toISOString() },
+			{ 'set-cookie': cookie(token, maxAge) }
+		);
+	}
+
+	async function routes(req: IncomingMessage, res: ServerResponse, path: string): Promise<boolean> {
+		const method = req.method ?? 'GET';
+		if (path === '/api/session') {
+			if (method === 'POST') return signIn(req, res).then(() => true);
+			const session = await authenticate(req);
+			if (method === 'GET') {
+				if (!session) return (sendError(res, 401, 'unauthorized', 'not signed in'), true);
+				sendJson(res, 200, { user: session.user, expires_at: new Date(session.claims.expiresAt).toISOString() });
+				return true;
+			}
+			if (method === 'DELETE') {
+				if (!session) return (sendError(res, 401, 'unauthorized', 'not signed in'), true);
+				await store.revokeToken(session.claims.tokenId, session.claims.expiresAt);
+				options.channels.disconnect(options.socketKey(session.user.id));
+				sendJson(res, 200, {}, { 'set-cookie': cookie('', 0) });
+				return true;
+			}
+			return (sendError(res, 405, 'invalid', `${method} is not allowed here`, { allow: 'GET, POST, DELETE' }), true);
+		}
+		if (path === '/api/sync/events') {
+			if (method !== 'POST') return (sendError(res, 405, 'invalid', 'use POST', { allow: 'POST' }), true);
+			const session = await authenticate(req);
+			if (!session) return (sendError(res, 401, 'unauthorized', 'not signed in'), true);
+			const parsed = syncEventsRequestSchema.safeParse(await readJson(req, MAX_BODY_BYTES));
+			if (!parsed.success) return (sendError(res, 400, 'invalid', describeZodError(parsed.error)), true);
+			const access = roomAccess(parsed.data.room, session.user.id);
+			if (access !== 'ok') return (sendError(res, access === 'forbidden' ? 403 : 400, access), true);
+			await store.ensureRoom(parsed.data.room);
+			const results = await chat.applyEntries(session.user, parsed.data.room, parsed.data.actions);
+			sendJson(res, 200, { results });
+			return true;
+		}
+		if (path === '/api/rooms') {
+			if (method !== 'GET') return (sendError(res, 405, 'invalid', 'use GET', { allow: 'GET' }), true);
+			const session = await authenticate(req);
+			if (!session) return (sendError(res, 401, 'unauthorized', 'not signed in'), true);
+			sendJson(res, 200, { rooms: await store.roomsForUser(session.user.id) });
+			return true;
+		}
+		if (path.startsWith('/api/')) return (sendError(res, 404, 'invalid', `no API at ${path}`), true);
+		return false;
+	}
+
+	/** Handle the request if it is an API call; resolves false to let the next handler (SvelteKit) have it. */
+	async function handle(req: IncomingMessage, res: ServerResponse): Promise<boolean> {
+		const path = (req.url ?? '/').split('?')[0]!;
+		if (!path.startsWith('/api/')) return false;
+		try {
+			return await routes(req, res, path);
+		} catch (error) {
+			if (error instanceof HttpError) {
+				sendError(res, error.status, error.reason, error.message);
+			} else {
+				logger.error({ err: error, path }, 'api request failed');
+				if (!res.headersSent) sendError(res, 500, 'internal', 'server error');
+				else res.destroy();
+			}
+			return true;
+		}
+	}
+
+	return { handle, authenticate };
+}
