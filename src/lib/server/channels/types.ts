@@ -27,6 +27,13 @@ export interface ChannelContext<Assigns = Record<string, unknown>> {
 	broadcastFrom(event: string, payload: Record<string, unknown>): void;
 	/** Per-channel state the app may keep (set in `join`). */
 	state: Record<string, unknown>;
+	/**
+	 * End this channel from the server: sends `[JR,JR,T,"phx_close",{}]` (the
+	 * client does not rejoin) and calls `terminate(ctx, 'stopped')`, like
+	 * Phoenix's `{:stop, :normal, socket}`. Optional so that app-side fakes
+	 * need not provide it; the channel server always does.
+	 */
+	close?(): void;
 }
 
 export type JoinResult =
@@ -53,7 +60,7 @@ export interface ChannelRoute<Assigns = Record<string, unknown>> {
 	events: Record<string, EventHandler<Assigns> | { handler: EventHandler<Assigns>; binary: true }>;
 	/** Runs after the join reply went out (Phoenix's `send(self(), :after_join)`). */
 	afterJoin?(ctx: ChannelContext<Assigns>): void | Promise<void>;
-	/** Called with `'left' | 'closed' | 'duplicate_join' | 'kicked'` when the channel ends without a crash. */
+	/** Called with `'left' | 'closed' | 'duplicate_join' | 'kicked' | 'stopped'` when the channel ends without a crash. */
 	terminate?(ctx: ChannelContext<Assigns>, reason: string): void;
 }
 
@@ -88,7 +95,18 @@ export interface ChannelServerOptions<Assigns = Record<string, unknown>> {
 	rateLimit?: { perSecond: number; burst: number };
 	pubsub?: PubSub;
 	logger?: Logger;
+	/**
+	 * Debug/test hook: every frame in and out and every open and close, per
+	 * connection. It sees payloads, so leave it unset in production.
+	 */
+	trace?(event: TraceEvent): void;
 }
+
+/** What the `trace` hook sees. `data` is the frame as sent or received. */
+export type TraceEvent =
+	| { type: 'open'; connectionId: string }
+	| { type: 'in' | 'out'; connectionId: string; data: string | Uint8Array }
+	| { type: 'close'; connectionId: string; code: number; reason: string };
 
 /** Cross-process fan-out. In-process by default; PostgreSQL LISTEN/NOTIFY for a cluster. */
 export interface PubSub {

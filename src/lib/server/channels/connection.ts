@@ -1,0 +1,61 @@
+/**
+ * One WebSocket and the channels joined over it. Kept small on purpose (the
+ * server must hold 100k of these): no timers, no closures, a lazily refilled
+ * rate-limit bucket and the time of the last frame for the idle sweep.
+ */
+import type { WebSocket } from 'ws';
+import type { Channel } from './channel.js';
+import type { ResolvedOptions } from './options.js';
+import type { TokenBucket } from './rate-limit.js';
+import type { TopicIndex } from './topic-index.js';
+import type { PubSubMessage } from './types.js';
+
+/** What connections and channels need from the server that owns them. */
+export interface Hub<A> {
+	readonly options: ResolvedOptions<A>;
+	readonly topics: TopicIndex<A>;
+	/** Identifies this process in pub/sub messages (so `broadcastFrom` excludes only our own channel). */
+	readonly serverId: string;
+	publish(message: PubSubMessage): void;
+}
+
+// ws's readyState for an open socket; imported types only, so spelled here.
+const OPEN = 1;
+
+/** One connected client. */
+export class Connection<A> {
+	/** Topic -> its channel, joining or joined (Phoenix allows one per topic per socket). */
+	readonly channels = new Map<string, Channel<A>>();
+	/** `Date.now()` of the last inbound frame; the idle sweep compares against it. */
+	lastSeen: number;
+	/** Present only when the server has a rate limit. */
+	bucket: TokenBucket | null = null;
+	/** Set once the socket is closing; nothing is sent after it. */
+	isClosed = false;
+
+	constructor(
+		readonly hub: Hub<A>,
+		readonly id: string,
+		readonly ws: WebSocket,
+		readonly assigns: A,
+		readonly socketKey: string | null,
+		now: number
+	) {
+		this.lastSeen = now;
+	}
+
+	/**
+	 * Send one frame; dropped silently once the socket is no longer open.
+	 * A text frame may come as UTF-8 bytes: broadcasts encode once and hand
+	 * every subscriber the same Buffer, so ws need not re-encode per socket.
+	 */
+	send(data: string | Uint8Array, isBinary = false): void {
+		if (this.isClosed || this.ws.readyState !== OPEN) return;
+		const trace = this.hub.options.trace;
+		if (trace) {
+			const shown = isBinary || typeof data === 'string' ? data : Buffer.from(data).toString('utf8');
+			trace({ type: 'out', connectionId: this.id, data: shown });
+		}
+		this.ws.send(data, { binary: isBinary });
+	}
+}

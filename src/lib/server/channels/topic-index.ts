@@ -1,0 +1,49 @@
+/**
+ * Topic -> the joined channels in this process, for broadcast fan-out. A
+ * broadcast costs O(subscribers of its topic): the frame is encoded once and
+ * the same bytes are written to every subscriber (Phoenix's "fastlane").
+ */
+import type { Channel } from './channel.js';
+
+/** Subscribers by topic; empty topics are dropped so the map tracks live rooms only. */
+export class TopicIndex<A> {
+	private readonly byTopic = new Map<string, Set<Channel<A>>>();
+
+	add(channel: Channel<A>): void {
+		let subscribers = this.byTopic.get(channel.topic);
+		if (!subscribers) {
+			subscribers = new Set();
+			this.byTopic.set(channel.topic, subscribers);
+		}
+		subscribers.add(channel);
+	}
+
+	remove(channel: Channel<A>): void {
+		const subscribers = this.byTopic.get(channel.topic);
+		if (!subscribers) return;
+		subscribers.delete(channel);
+		if (subscribers.size === 0) this.byTopic.delete(channel.topic);
+	}
+
+	/**
+	 * Write `frame` (already encoded, UTF-8 JSON) to every subscriber of
+	 * `topic` but the excluded channel. Returns how many got it.
+	 */
+	fanOut(topic: string, frame: Buffer, except?: { connectionId: string; joinRef: string }): number {
+		const subscribers = this.byTopic.get(topic);
+		if (!subscribers) return 0;
+		let sent = 0;
+		for (const channel of subscribers) {
+			const conn = channel.conn;
+			if (except && conn.id === except.connectionId && channel.joinRef === except.joinRef) continue;
+			conn.send(frame, false);
+			sent++;
+		}
+		return sent;
+	}
+
+	/** Number of topics with at least one subscriber here. */
+	get size(): number {
+		return this.byTopic.size;
+	}
+}
