@@ -1,0 +1,163 @@
+/**
+ * Every SQL statement of the SQLite store, prepared once per connection.
+ */
+import type { Database } from 'better-sqlite3';
+import type { Message } from '../../protocol/index.js';
+import type { StoredUser } from './port.js';
+
+export interface UserRow {
+	id: string;
+	name: string;
+	password_hash: string;
+	created_at: string;
+}
+
+export interface MessageRow {
+	id: number;
+	room: string;
+	author_id: string;
+	author_name: string;
+	client_id: string;
+	body: string;
+	seq: number;
+	version: number;
+	deleted: 0 | 1;
+	inserted_at: string;
+	updated_at: string;
+	change_seq: number;
+}
+
+export interface RoomCounters {
+	last_seq: number;
+	last_change: number;
+}
+
+// CROSS JOIN pins messages as the outer loop, so pages walk the (room, seq)
+// and (room, change_seq) indexes instead of scanning users.
+const SELECT_MESSAGES = `
+	SELECT m.id, m.room, m.author_id, u.name AS author_name, m.client_id, m.body, m.seq,
+	       m.version, m.deleted, m.inserted_at, m.updated_at, m.change_seq
+	FROM messages m CROSS JOIN users u ON u.id = m.author_id`;
+
+export function prepareStatements(db: Database) {
+	return {
+		userByKey: db.prepare<[string], UserRow>(
+			'SELECT id, name, password_hash, created_at FROM users WHERE name_key = ?'
+		),
+		userById: db.prepare<[string], UserRow>(
+			'SELECT id, name, password_hash, created_at FROM users WHERE id = ?'
+		),
+		// OR IGNORE: a racing sign-in with the same name_key inserts nothing.
+		insertUser: db.prepare<[string, string, string, string, string]>(
+			'INSERT OR IGNORE INTO users (id, name, name_key, password_hash, created_at) VALUES (?, ?, ?, ?, ?)'
+		),
+
+		revokeToken: db.prepare<[string, number]>(
+			`INSERT INTO revoked_tokens (token_id, expires_at) VALUES (?, ?)
+			 ON CONFLICT (token_id) DO UPDATE SET expires_at = max(expires_at, excluded.expires_at)`
+		),
+		pruneRevokedTokens: db.prepare<[number]>('DELETE FROM revoked_tokens WHERE expires_at <= ?'),
+		isTokenRevoked: db
+			.prepare<[string], number>('SELECT 1 FROM revoked_tokens WHERE token_id = ?')
+			.pluck(),
+
+		ensureRoom: db.prepare<[string, string]>(
+			'INSERT OR IGNORE INTO rooms (slug, created_at) VALUES (?, ?)'
+		),
+		roomCounters: db.prepare<[string], RoomCounters>(
+			'SELECT last_seq, last_change FROM rooms WHERE slug = ?'
+		),
+		nextSeqAndChange: db.prepare<[string], RoomCounters>(
+			`UPDATE rooms SET last_seq = last_seq + 1, last_change = last_change + 1
+			 WHERE slug = ? RETURNING last_seq, last_change`
+		),
+		nextChange: db
+			.prepare<[string], number>(
+				'UPDATE rooms SET last_change = last_change + 1 WHERE slug = ? RETURNING last_change'
+			)
+			.pluck(),
+
+		insertMessage: db.prepare<
+			[{ room: string; authorId: string; clientId: string; body: string; seq: number; now: string; change: number }]
+		>(
+			`INSERT INTO messages (room, author_id, client_id, body, seq, version, deleted, inserted_at, updated_at, change_seq)
+			 VALUES (@room, @authorId, @clientId, @body, @seq, 1, 0, @now, @now, @change)`
+		),
+		messageById: db.prepare<[number], MessageRow>(`${SELECT_MESSAGES} WHERE m.id = ?`),
+		messageInRoom: db.prepare<[number, string], MessageRow>(
+			`${SELECT_MESSAGES} WHERE m.id = ? AND m.room = ?`
+		),
+		editMessage: db.prepare<[{ id: number; body: string; now: string; change: number }]>(
+			`UPDATE messages SET body = @body, version = version + 1, updated_at = @now, change_seq = @change
+			 WHERE id = @id`
+		),
+		deleteMessage: db.prepare<[{ id: number; now: string; change: number }]>(
+			`UPDATE messages SET body = '', deleted = 1, version = version + 1, updated_at = @now, change_seq = @change
+			 WHERE id = @id`
+		),
+
+		findAction: db
+			.prepare<[string, string], string>('SELECT result FROM actions WHERE author_id = ? AND client_id = ?')
+			.pluck(),
+		insertAction: db.prepare<[string, string, string, string, string, string]>(
+			'INSERT INTO actions (author_id, client_id, room, type, result, created_at) VALUES (?, ?, ?, ?, ?, ?)'
+		),
+
+		joinRoom: db.prepare<[string, string]>(
+			'INSERT OR IGNORE INTO room_members (user_id, room) VALUES (?, ?)'
+		),
+		markRead: db.prepare<[string, string, number]>(
+			`INSERT INTO room_members (user_id, room, read_seq) VALUES (?, ?, ?)
+			 ON CONFLICT (user_id, room) DO UPDATE SET read_seq = max(read_seq, excluded.read_seq)`
+		),
+		unreadCount: db
+			.prepare<[{ room: string; userId: string }], number>(
+				`SELECT count(*) FROM messages
+				 WHERE room = @room AND author_id <> @userId AND deleted = 0
+				   AND seq > coalesce((SELECT read_seq FROM room_members WHERE user_id = @userId AND room = @room), 0)`
+			)
+			.pluck(),
+		roomsForUser: db.prepare<[string], { slug: string; unread_count: number; last_seq: number }>(
+			`SELECT r.slug,
+			        (SELECT count(*) FROM messages m
+			         WHERE m.room = r.slug AND m.seq > rm.read_seq AND m.author_id <> rm.user_id AND m.deleted = 0
+			        ) AS unread_count,
+			        r.last_seq
+			 FROM room_members rm JOIN rooms r ON r.slug = rm.room
+			 WHERE rm.user_id = ?
+			 ORDER BY r.slug`
+		),
+
+		snapshotPage: db.prepare<[string, number, number, number], MessageRow>(
+			`${SELECT_MESSAGES} WHERE m.room = ? AND m.seq > ? AND m.change_seq <= ? ORDER BY m.seq LIMIT ?`
+		),
+		changesPage: db.prepare<[string, number, number], MessageRow>(
+			`${SELECT_MESSAGES} WHERE m.room = ? AND m.change_seq > ? ORDER BY m.change_seq LIMIT ?`
+		),
+		historyPage: db.prepare<[string, number, number], MessageRow>(
+			`${SELECT_MESSAGES} WHERE m.room = ? AND m.seq < ? ORDER BY m.seq DESC LIMIT ?`
+		)
+	};
+}
+
+export type Statements = ReturnType<typeof prepareStatements>;
+
+/** A message row as the wire `message`, with exactly the contract's fields. */
+export function toMessage(row: MessageRow): Message {
+	return {
+		id: String(row.id),
+		client_id: row.client_id,
+		room: row.room,
+		author: { id: row.author_id, name: row.author_name },
+		body: row.body,
+		seq: row.seq,
+		version: row.version,
+		deleted: row.deleted === 1,
+		inserted_at: row.inserted_at,
+		updated_at: row.updated_at
+	};
+}
+
+export function toStoredUser(row: UserRow): StoredUser {
+	return { id: row.id, name: row.name, passwordHash: row.password_hash, createdAt: row.created_at };
+}
