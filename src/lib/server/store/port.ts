@@ -61,8 +61,9 @@ export interface ChatStore {
 	 * results in the order given. Replays (same author + client_id) return the
 	 * stored first outcome and change nothing. Permanent domain errors
 	 * (`forbidden`: not the author; `conflict`: stale base_version or already
-	 * deleted / unknown id in this room) are stored too, so a replay is stable.
-	 * `seq` is allocated inside the transaction, gap-free.
+	 * deleted) are stored too, so a replay is stable. An id that is not a
+	 * message of this room is `invalid` and is not stored (the client_id stays
+	 * free). `seq` is allocated inside the transaction, gap-free.
 	 */
 	applyActions(author: User, room: string, actions: Action[]): Promise<ApplyOutcome>;
 
