@@ -38,7 +38,7 @@ export function extractToken(request: IncomingMessage, params: Record<string, st
 	for (const entry of offeredSubprotocols(request)) {
 		if (entry.startsWith(AUTH_TOKEN_PREFIX)) {
 			const encoded = entry.slice(AUTH_TOKEN_PREFIX.length);
-			if (encoded === '' || !/^[A-Za-z0-9+/]+$/.test(encoded)) return null;
+			if (!/^[A-Za-z0-9+/]+={0,2}$/.test(encoded)) return null;
 			return Buffer.from(encoded, 'base64').toString('utf8');
 		}
 	}
