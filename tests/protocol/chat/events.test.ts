@@ -263,11 +263,14 @@ describe('sync and history', () => {
 		for (const body of ['a', 'b', 'c']) await push(a, 'send_message', { client_id: cid(), body });
 		const order: string[] = [];
 		a.on('sync:complete', () => order.push('push'));
-		const reply = await push(a, 'sync', { since: null });
-		order.push('reply');
-		expect(reply).toEqual({ status: 'ok', response: {} });
+		let reply: unknown;
+		a.push('sync', { since: null }).receive('ok', (response) => {
+			reply = response;
+			order.push('reply');
+		});
 		await until(() => order.length === 2, 3000, 'sync:complete');
 		expect(order).toEqual(['reply', 'push']);
+		expect(reply).toEqual({});
 		const { pages } = await syncAll(a);
 		expect(pages).toHaveLength(1);
 		expect(pages[0].complete).toBe(true);

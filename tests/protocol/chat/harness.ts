@@ -6,7 +6,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join as joinPath } from 'node:path';
 import { Socket, type Channel } from 'phoenix';
 import { WebSocket } from 'ws';
 import { createHttpServer, createOutboxServer, type OutboxServerOptions } from '../../../src/lib/server/app.js';
@@ -33,7 +33,7 @@ export async function startServer(
 	options: OutboxServerOptions = {}
 ): Promise<TestServer> {
 	const ownsDir = !overrides.dataDir;
-	const dataDir = overrides.dataDir ?? mkdtempSync(join(tmpdir(), 'outbox-test-'));
+	const dataDir = overrides.dataDir ?? mkdtempSync(joinPath(tmpdir(), 'outbox-test-'));
 	const config: ServerConfig = {
 		...configFromEnv({}),
 		port: 0,
