@@ -22,8 +22,17 @@ export class Channel<A> implements ChannelContext<A> {
 	state: Record<string, unknown> = {};
 	/** Why a still-joining channel ended, so a join that succeeds late can still get `terminate`. */
 	endReason: string | null = null;
-	/** Events that arrived while joining (a raw client may not wait); replayed after the join reply. */
+	/**
+	 * Events that arrived while joining (a raw client may not wait) or while an
+	 * async handler was running; run in arrival order afterwards.
+	 */
 	backlog: Array<{ ref: string | null; event: string; payload: unknown; isBinary: boolean }> | null = null;
+	/**
+	 * An async handler is running. Like a Phoenix channel process, a channel
+	 * handles one event at a time, so a client's pushes are applied in the
+	 * order sent even when the store is asynchronous.
+	 */
+	busy = false;
 
 	constructor(
 		readonly conn: Connection<A>,

@@ -11,6 +11,8 @@ import type { EventHandler, HandlerReply } from './types.js';
 
 /** Most events a joining channel holds for replay; a client that floods before the reply loses the rest. */
 const MAX_BACKLOG = 100;
+/** Most events queued behind a running handler; past it they are answered `rate_limited`. */
+const MAX_PIPELINE = 1000;
 
 const INVALID: Reason = 'invalid';
 const RATE_LIMITED: Reason = 'rate_limited';
@@ -27,6 +29,12 @@ export function runEvent<A>(
 	if (channel.phase === 'joining') {
 		channel.backlog ??= [];
 		if (channel.backlog.length < MAX_BACKLOG) channel.backlog.push({ ref, event, payload, isBinary });
+		return;
+	}
+	if (channel.busy) {
+		channel.backlog ??= [];
+		if (channel.backlog.length < MAX_PIPELINE) channel.backlog.push({ ref, event, payload, isBinary });
+		else sendReply(conn, joinRef, ref, topic, 'error', { reason: RATE_LIMITED, message: 'too many events in flight' });
 		return;
 	}
 	const limit = conn.hub.options.rateLimit;
@@ -57,13 +65,31 @@ export function runEvent<A>(
 		return;
 	}
 	if (isPromiseLike<HandlerReply | undefined>(result)) {
+		channel.busy = true;
 		result.then(
-			(reply) => finishEvent(channel, ref, event, reply),
-			(err: unknown) => crashChannel(channel, err, event)
+			(reply) => {
+				finishEvent(channel, ref, event, reply);
+				runNext(channel);
+			},
+			(err: unknown) => {
+				crashChannel(channel, err, event);
+				runNext(channel);
+			}
 		);
 	} else {
 		finishEvent(channel, ref, event, result);
 	}
+}
+
+/** The handler finished: run what queued up behind it, in order, until one goes async again. */
+function runNext<A>(channel: Channel<A>): void {
+	channel.busy = false;
+	const backlog = channel.backlog;
+	while (backlog && backlog.length && !channel.busy && channel.isCurrent()) {
+		const item = backlog.shift()!;
+		runEvent(channel, item.ref, item.event, item.payload, item.isBinary);
+	}
+	if (backlog && !backlog.length && channel.backlog === backlog) channel.backlog = null;
 }
 
 function finishEvent<A>(channel: Channel<A>, ref: string | null, event: string, reply: HandlerReply | undefined): void {
