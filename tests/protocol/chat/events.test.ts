@@ -262,7 +262,7 @@ describe('sync and history', () => {
 		const a = await joinRoom(server.connect(alice.token), 'sync-1');
 		for (const body of ['a', 'b', 'c']) await push(a, 'send_message', { client_id: cid(), body });
 		const order: string[] = [];
-		a.on('sync:complete', () => order.push('push'));
+		a.on('sync:complete', () => void order.push('push'));
 		let reply: unknown;
 		a.push('sync', { since: null }).receive('ok', (response) => {
 			reply = response;

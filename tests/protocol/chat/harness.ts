@@ -126,7 +126,7 @@ export function push(channel: Channel, event: string, payload: object, timeout?:
 /** Collect every payload of one event on a channel. */
 export function collect(channel: Channel, event: string): any[] {
 	const seen: any[] = [];
-	channel.on(event, (payload) => seen.push(payload));
+	channel.on(event, (payload) => void seen.push(payload));
 	return seen;
 }
 

@@ -126,9 +126,9 @@ describe('GET and DELETE /api/session', () => {
 		const socket = server.connect(token);
 		const errors: unknown[] = [];
 		const closes: number[] = [];
-		socket.onClose((event: any) => closes.push(event.code));
+		socket.onClose((event: any) => void closes.push(event.code));
 		await joinRoom(socket, 'lobby');
-		socket.onError((e) => errors.push(e));
+		socket.onError((e) => void errors.push(e));
 		await server.api('DELETE', '/api/session', undefined, token);
 		await until(() => closes.includes(1001), 3000, 'close 1001');
 		await until(() => errors.length > 0 && closes.includes(1006), 3000, 'refused reconnect');
