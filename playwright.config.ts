@@ -11,7 +11,7 @@ export default defineConfig({
 	forbidOnly: true,
 	retries: 0,
 	timeout: 60_000,
-	reporter: [['list'], ['json']],
+	reporter: [['list'], ['json', { outputFile: 'test-results/playwright.json' }]],
 	use: {
 		baseURL: `http://localhost:${port}`,
 		screenshot: 'only-on-failure',

@@ -73,6 +73,5 @@ try {
 run('build', 'npm', ['run', 'build']);
 run('browser', 'npx', ['playwright', 'test'], {
 	CHROMIUM_PATH: chromium,
-	PLAYWRIGHT_JSON_OUTPUT_NAME: `${results}/playwright.json`
 });
 summary();
