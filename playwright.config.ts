@@ -30,7 +30,7 @@ export default defineConfig({
 		}
 	},
 	webServer: {
-		command: 'rm -rf test-results/e2e-data && node build-server/main.js',
+		command: 'rm -rf test-results/e2e-data && npm run serve',
 		url: `http://localhost:${port}/`,
 		reuseExistingServer: false,
 		timeout: 60_000,
