@@ -2,7 +2,7 @@
  * What each action does to the SQLite database. The caller runs `applyActions`
  * inside one write transaction; nothing here opens or commits one.
  */
-import type { Action, User } from '../../protocol/index.js';
+import type { Action, Message, User } from '../../protocol/index.js';
 import type { ActionResult, ApplyOutcome } from './port.js';
 import { toMessage, type MessageRow, type Statements } from './sqlite-statements.js';
 
@@ -32,17 +32,30 @@ function applyOne(st: Statements, author: User, room: string, action: Action, ou
 	switch (action.type) {
 		case 'send_message': {
 			const counters = st.nextSeqAndChange.get(room)!;
+			const at = now();
 			const { lastInsertRowid } = st.insertMessage.run({
 				room,
 				authorId: author.id,
 				clientId: client_id,
 				body: action.payload.body,
 				seq: counters.last_seq,
-				now: now(),
+				now: at,
 				change: counters.last_change
 			});
-			st.joinRoom.run(author.id, room);
-			const message = toMessage(st.messageById.get(Number(lastInsertRowid))!);
+			if (outcome.created.length === 0) st.joinRoom.run(author.id, room);
+			// Built from what was just written (no read-back): the hot path of the server.
+			const message: Message = {
+				id: String(lastInsertRowid),
+				client_id,
+				room,
+				author: { id: author.id, name: author.name },
+				body: action.payload.body,
+				seq: counters.last_seq,
+				version: 1,
+				deleted: false,
+				inserted_at: at,
+				updated_at: at
+			};
 			outcome.created.push(message);
 			return { client_id, status: 'ok', message };
 		}
