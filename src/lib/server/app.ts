@@ -49,6 +49,13 @@ export interface OutboxServer {
 	close(): Promise<void>;
 }
 
+/**
+ * Channel events per socket: 100 a second, bursts of 300. A batch is one
+ * event, so a kit flushing 10,000 queued actions (100 batches) fits in one
+ * burst; a client looping single pushes is slowed down with `rate_limited`.
+ */
+export const DEFAULT_SOCKET_RATE_LIMIT = { perSecond: 100, burst: 300 };
+
 export const socketKeyFor = (userId: string) => `user:${userId}`;
 
 export async function createOutboxServer(config: ServerConfig, options: OutboxServerOptions = {}): Promise<OutboxServer> {
@@ -68,6 +75,7 @@ export async function createOutboxServer(config: ServerConfig, options: OutboxSe
 	const allowed = new Set(config.allowedOrigins);
 
 	channels = createChannelServer<SocketAssigns>({
+		rateLimit: DEFAULT_SOCKET_RATE_LIMIT,
 		...options.channels,
 		logger,
 		routes: [roomChannel({ chat, now: options.now })],
