@@ -162,6 +162,20 @@ describe('limits', () => {
 		expect((await push(channel, 'send_message', { client_id: cid(), body: 'later' })).status).toBe('ok');
 	});
 
+	test('by default a socket may burst 300 events, then is slowed with rate_limited', async () => {
+		server = await startServer();
+		const { token } = await server.signIn('Burst');
+		const channel = await joinRoom(server.connect(token), 'burst');
+		const replies = await Promise.all(
+			Array.from({ length: 400 }, (_, i) => push(channel, 'send_message', { client_id: cid(), body: `b${i}` }))
+		);
+		const ok = replies.filter((r) => r.status === 'ok').length;
+		const limited = replies.filter((r) => r.response?.reason === 'rate_limited').length;
+		expect(ok).toBeGreaterThanOrEqual(300);
+		expect(ok).toBeLessThan(400);
+		expect(ok + limited).toBe(400);
+	});
+
 	test('unknown API paths are 404 with a reason, and bodies that are not JSON are refused', async () => {
 		server = await startServer();
 		expect((await server.api('GET', '/api/nope')).status).toBe(404);
