@@ -10,6 +10,9 @@ import type { TokenBucket } from './rate-limit.js';
 import type { TopicIndex } from './topic-index.js';
 import type { PubSubMessage } from './types.js';
 
+/** Bytes a socket may have queued and unsent before it counts as a slow consumer. */
+export const MAX_BUFFERED_BYTES = 8 * 1024 * 1024;
+
 /** What connections and channels need from the server that owns them. */
 export interface Hub<A> {
 	readonly options: ResolvedOptions<A>;
@@ -55,6 +58,14 @@ export class Connection<A> {
 		if (trace) {
 			const shown = isBinary || typeof data === 'string' ? data : Buffer.from(data).toString('utf8');
 			trace({ type: 'out', connectionId: this.id, data: shown });
+		}
+		// A peer that stopped reading (a frozen tab, a dead link the kernel has
+		// not noticed) would make us buffer every broadcast for it forever.
+		// Cut it off: the client reconnects and catches up with `sync`.
+		if (this.ws.bufferedAmount > MAX_BUFFERED_BYTES) {
+			this.hub.options.logger.warn({ connectionId: this.id, buffered: this.ws.bufferedAmount }, 'slow consumer terminated');
+			this.ws.terminate();
+			return;
 		}
 		this.ws.send(data, { binary: isBinary });
 	}
