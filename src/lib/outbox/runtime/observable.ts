@@ -1,0 +1,93 @@
+/**
+ * Observable values for the engine's outputs (connection, queue, error, room
+ * views). Each follows the Svelte store contract: `subscribe(listener)` calls
+ * the listener at once with the current value, then on every change, and
+ * returns the function that stops it. `get()` reads without subscribing.
+ *
+ * `ComputedValue` is lazy: the engine only marks it stale, and the value is
+ * recomputed once per microtask at most, when someone reads or listens. That
+ * keeps a 10,000-item flush from rebuilding a list or a room view per item.
+ */
+import type { Unsubscribe } from '../ports.js';
+
+/** A value that can be read and watched (a Svelte `Readable`, plus `get`). */
+export interface Observable<T> {
+	get(): T;
+	subscribe(listener: (value: T) => void): Unsubscribe;
+}
+
+/** A value the engine sets; listeners are told synchronously when it changes (by `!==`). */
+export class WritableValue<T> implements Observable<T> {
+	#value: T;
+	#listeners = new Set<(value: T) => void>();
+
+	constructor(initial: T) {
+		this.#value = initial;
+	}
+
+	get(): T {
+		return this.#value;
+	}
+
+	set(value: T): void {
+		if (value === this.#value) return;
+		this.#value = value;
+		for (const listener of [...this.#listeners]) listener(value);
+	}
+
+	subscribe(listener: (value: T) => void): Unsubscribe {
+		this.#listeners.add(listener);
+		listener(this.#value);
+		return () => void this.#listeners.delete(listener);
+	}
+}
+
+/** A value computed on demand; `invalidate()` schedules one recompute-and-notify per microtask. */
+export class ComputedValue<T> implements Observable<T> {
+	#compute: () => T;
+	#value: T | undefined;
+	#stale = true;
+	#scheduled = false;
+	#listeners = new Set<(value: T) => void>();
+	#lastSent: T | undefined;
+
+	constructor(compute: () => T) {
+		this.#compute = compute;
+	}
+
+	get(): T {
+		if (this.#stale) {
+			this.#value = this.#compute();
+			this.#stale = false;
+		}
+		return this.#value as T;
+	}
+
+	/** The inputs changed: recompute before the next read, and tell listeners soon. */
+	invalidate(): void {
+		this.#stale = true;
+		if (this.#scheduled || this.#listeners.size === 0) return;
+		this.#scheduled = true;
+		queueMicrotask(() => {
+			this.#scheduled = false;
+			if (this.#listeners.size === 0) return;
+			const value = this.get();
+			if (value === this.#lastSent) return;
+			this.#lastSent = value;
+			for (const listener of [...this.#listeners]) listener(value);
+		});
+	}
+
+	subscribe(listener: (value: T) => void): Unsubscribe {
+		this.#listeners.add(listener);
+		const value = this.get();
+		this.#lastSent = value;
+		listener(value);
+		return () => void this.#listeners.delete(listener);
+	}
+
+	/** Listeners now watching (the room view joins its topic while this is above 0). */
+	get listenerCount(): number {
+		return this.#listeners.size;
+	}
+}
