@@ -1,0 +1,98 @@
+/**
+ * Batched IndexedDB access for the localforage storage adapter: each call is
+ * ONE transaction on the database localforage opened (localforage itself has
+ * no batch or range API). Values are written exactly as localforage writes
+ * them (the object itself, out-of-line key), so localforage, this backend and
+ * a service worker all read the same entries.
+ *
+ * localforage closes its connection when another tab upgrades the database
+ * (`versionchange`); a transaction that then fails with `InvalidStateError`
+ * lets localforage reconnect and is tried once more.
+ */
+import type { StorageBackend } from './localforage-storage.js';
+import { prefixRange } from './storage-layout.js';
+
+/** The part of a localforage instance this backend relies on. */
+export interface IdbOwner {
+	_dbInfo?: { db?: IDBDatabase | null };
+	/** Any localforage call reconnects a closed database; `length()` is the cheapest. */
+	length(): Promise<number>;
+}
+
+type Mode = 'readonly' | 'readwrite';
+
+/**
+ * A `StorageBackend` over localforage's IndexedDB connection.
+ *
+ * @example
+ * const lf = localforage.createInstance({ name: 'outbox', storeName: 'queue', driver: localforage.INDEXEDDB });
+ * await lf.length();
+ * const backend = idbBackend(lf as unknown as IdbOwner, 'queue');
+ * await backend.putMany([['u1/q/a', itemA], ['u1/q/b', itemB]]); // one transaction
+ */
+export function idbBackend(owner: IdbOwner, storeName: string): StorageBackend {
+	async function transaction<T>(mode: Mode, work: (store: IDBObjectStore) => IDBRequest<T> | void): Promise<T | undefined> {
+		let tx: IDBTransaction;
+		try {
+			tx = begin(owner, storeName, mode);
+		} catch (error) {
+			if (!isReconnectable(error)) throw error;
+			await owner.length(); // localforage reopens the connection
+			tx = begin(owner, storeName, mode);
+		}
+		return new Promise<T | undefined>((resolve, reject) => {
+			let result: T | undefined;
+			tx.oncomplete = () => resolve(result);
+			// A failed request aborts the whole transaction: nothing of the batch is written.
+			tx.onabort = () => reject(tx.error ?? new DOMException('transaction aborted', 'AbortError'));
+			try {
+				const request = work(tx.objectStore(storeName));
+				if (request) request.onsuccess = () => void (result = request.result);
+			} catch (error) {
+				// A value that cannot be cloned throws synchronously; do not commit the puts before it.
+				tx.onabort = () => reject(error);
+				tx.abort();
+			}
+		});
+	}
+
+	const range = (prefix: string) => {
+		const { lower, upper } = prefixRange(prefix);
+		return IDBKeyRange.bound(lower, upper);
+	};
+
+	return {
+		driver: 'indexeddb',
+		async getPrefixed(prefix) {
+			return (await transaction('readonly', (store) => store.getAll(range(prefix)))) ?? [];
+		},
+		async get(key) {
+			return (await transaction('readonly', (store) => store.get(key))) ?? null;
+		},
+		async putMany(entries) {
+			await transaction('readwrite', (store) => {
+				for (const [key, value] of entries) store.put(value, key);
+			});
+		},
+		async removeMany(keys) {
+			await transaction('readwrite', (store) => {
+				for (const key of keys) store.delete(key);
+			});
+		},
+		async removePrefixed(prefix) {
+			await transaction('readwrite', (store) => store.delete(range(prefix)));
+		}
+	};
+}
+
+function begin(owner: IdbOwner, storeName: string, mode: Mode): IDBTransaction {
+	const db = owner._dbInfo?.db;
+	if (!db) throw new DOMException('the database connection is closed', 'InvalidStateError');
+	// `strict`: the transaction completes only once the data is flushed to disk.
+	return mode === 'readwrite' ? db.transaction(storeName, mode, { durability: 'strict' }) : db.transaction(storeName, mode);
+}
+
+function isReconnectable(error: unknown): boolean {
+	const name = (error as { name?: unknown } | null)?.name;
+	return name === 'InvalidStateError' || name === 'NotFoundError';
+}
