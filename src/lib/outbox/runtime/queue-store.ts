@@ -94,7 +94,7 @@ export class QueueStore {
 		} else {
 			this.#hooks.emit(result.events);
 		}
-		if (writes || result.events.length > 0) this.#notify(result);
+		if (result.changed.length > 0 || result.removed.length > 0 || result.events.length > 0) this.#notify(result);
 		return result;
 	}
 

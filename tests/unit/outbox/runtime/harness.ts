@@ -107,6 +107,8 @@ export class ChatModel {
 	syncPageSize = 500;
 	/** Return a reply to override the model for one request (or undefined to let it answer). */
 	intercept: ((request: ServerRequest, author: string) => ServerReply | null | undefined) | null = null;
+	/** Apply the next n action pushes but send no reply (the server acted; the ack never comes). */
+	swallowReplies = 0;
 	#pairs: Array<{ pair: MemoryTransportPair; author: string }> = [];
 
 	constructor(private readonly clock: FakeClock) {}
@@ -116,7 +118,9 @@ export class ChatModel {
 		const handle = (type: string) => (request: ServerRequest) => {
 			const override = this.intercept?.(request, author);
 			if (override !== undefined) return override;
-			return this.apply(author, request.topic, { client_id: String(request.payload.client_id), type, payload: request.payload });
+			const reply = this.apply(author, request.topic, { client_id: String(request.payload.client_id), type, payload: request.payload });
+			if (this.swallowReplies > 0 && this.swallowReplies--) return null;
+			return reply;
 		};
 		for (const type of ['send_message', 'edit_message', 'delete_message', 'mark_read']) pair.server.handle(type, handle(type));
 		pair.server.handle('send_batch', (request) => {
@@ -129,6 +133,7 @@ export class ChatModel {
 					? { client_id: action.client_id, status: 'ok', ...(reply.response as object) }
 					: { client_id: action.client_id, status: 'error', ...reply.response };
 			});
+			if (this.swallowReplies > 0 && this.swallowReplies--) return null;
 			return ok({ results });
 		});
 		pair.server.handle('sync', (request) => {

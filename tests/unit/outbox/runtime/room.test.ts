@@ -1,0 +1,203 @@
+import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { OutboxCallError, type ViewMessage } from '../../../../src/lib/outbox/index.js';
+import { error } from '../../../../src/lib/outbox/testing/memory-server.js';
+import { World } from './harness.js';
+
+const ROOM = 'room:lobby';
+
+describe('room facade', () => {
+	it('shows a sent message once from pending to sent, never twice and never gone in between', async () => {
+		const world = new World();
+		const tab = world.tab('ann');
+		await tab.outbox.ready;
+		const room = tab.outbox.room(ROOM);
+		await world.until(() => room.view.get().ready, 1000, 'ready');
+		const seen: Array<readonly ViewMessage[]> = [];
+		room.view.subscribe((view) => seen.push(view.messages));
+		const item = await room.send('hello');
+		await world.until(() => tab.outbox.count === 0, 1000, 'sent');
+		await world.run(50);
+		const rows = seen.map((messages) => messages.filter((m) => m.clientId === item.id));
+		const firstShown = rows.findIndex((r) => r.length === 1);
+		expect(firstShown).toBeGreaterThanOrEqual(0);
+		expect(rows.every((r) => r.length <= 1)).toBe(true);
+		expect(rows.slice(firstShown).every((r) => r.length === 1)).toBe(true);
+		expect(rows.slice(firstShown).map((r) => r[0]?.status)).toEqual(expect.arrayContaining(['pending', 'sent']));
+		expect(room.messages).toEqual([expect.objectContaining({ body: 'hello', status: 'sent', seq: 1 })]);
+	});
+
+	it('pushEventAsync queues an action offline and resolves with the reply once it is confirmed', async () => {
+		const world = new World();
+		const tab = world.tab('ann');
+		await tab.outbox.ready;
+		const room = tab.outbox.room(ROOM);
+		tab.pair.setReachable(false);
+		let reply: unknown = null;
+		const pending = room.pushEventAsync('send_message', { body: 'offline' }).then((r) => (reply = r));
+		await world.run(500);
+		expect(reply).toBeNull();
+		expect(tab.outbox.count).toBe(1);
+		tab.pair.setReachable(true);
+		await world.until(() => reply !== null, 2000, 'resolved');
+		await pending;
+		expect(reply).toMatchObject({ message: { body: 'offline', seq: 1 } });
+
+		world.model.intercept = (request) => (request.event === 'send_message' ? error('invalid', 'too long') : undefined);
+		const refused = room.pushEventAsync('send_message', { body: 'refused' });
+		const settled = refused.catch((e: unknown) => e);
+		await world.run(200);
+		const failure = await settled;
+		expect(failure).toBeInstanceOf(OutboxCallError);
+		expect(failure).toMatchObject({ reason: 'invalid', item: { status: 'failed' } });
+	});
+
+	it('pushEventAsync pushes other events directly, and handleEvent hears server pushes until stopped', async () => {
+		const world = new World();
+		const tab = world.tab('ann');
+		await tab.outbox.ready;
+		const room = tab.outbox.room(ROOM);
+		await world.until(() => room.view.get().ready, 1000, 'ready');
+		const heard: unknown[] = [];
+		const stop = room.handleEvent('new_message', (payload) => heard.push((payload as { message: { body: string } }).message.body));
+		world.model.post('lobby', 'bob', 'one');
+		await world.run(50);
+		stop();
+		world.model.post('lobby', 'bob', 'two');
+		await world.run(50);
+		expect(heard).toEqual(['one']);
+		expect(room.messages.map((m) => m.body)).toEqual(['one', 'two']);
+		const history = room.pushEventAsync('history', { before: null, limit: 1 });
+		await world.run(50);
+		expect(await history).toMatchObject({ messages: [{ body: 'two' }] });
+		tab.pair.setReachable(false);
+		const offline = room.pushEventAsync('history', { before: null, limit: 1 }).catch((e: { reason: string }) => e.reason);
+		await world.run(50);
+		expect(await offline).toBe('closed');
+	});
+
+	it('chains base_version over pending edits so queued edits apply in order without conflict', async () => {
+		const world = new World();
+		const tab = world.tab('ann');
+		await tab.outbox.ready;
+		const room = tab.outbox.room(ROOM);
+		await room.send('v1');
+		await world.until(() => room.messages[0]?.status === 'sent', 1000, 'sent');
+		tab.pair.setReachable(false);
+		await world.run(50);
+		await room.edit(room.messages[0]!, 'v2');
+		await room.edit(room.messages[0]!, 'v3');
+		expect(tab.outbox.list().map((i) => i.payload.base_version)).toEqual([1, 2]);
+		expect(room.messages[0]).toMatchObject({ body: 'v3', status: 'pending' });
+		tab.pair.setReachable(true);
+		await world.until(() => tab.outbox.count === 0, 2000, 'edits confirmed');
+		await world.run(50);
+		expect(room.messages[0]).toMatchObject({ body: 'v3', status: 'sent', message: { version: 3 } });
+		expect(tab.types()).not.toContain('call-conflict');
+		await room.remove(room.messages[0]!);
+		await world.until(() => tab.outbox.count === 0, 2000, 'delete confirmed');
+		expect(room.messages[0]).toMatchObject({ deleted: true, status: 'sent' });
+		expect(() => room.edit({ ...room.messages[0]!, message: null } as ViewMessage, 'x')).toThrow(/not confirmed yet/);
+	});
+
+	it('loads the first screen from history and older pages until there are none', async () => {
+		const world = new World();
+		for (let i = 1; i <= 120; i++) world.model.post('lobby', 'bob', `m${i}`);
+		const tab = world.tab('ann', { historyLimit: 50 });
+		await tab.outbox.ready;
+		const room = tab.outbox.room(ROOM);
+		await world.until(() => room.view.get().ready, 1000, 'ready');
+		expect(room.messages.map((m) => m.seq)).toEqual(Array.from({ length: 50 }, (_, i) => 71 + i));
+		expect(room.hasMore).toBe(true);
+		const older = room.loadOlder();
+		await world.run(50);
+		expect(await older).toBe(50);
+		const oldest = room.loadOlder();
+		await world.run(50);
+		expect(await oldest).toBe(20);
+		expect(room.messages).toHaveLength(120);
+		expect(room.hasMore).toBe(false);
+	});
+
+	it('shows the last-seen messages from the stored snapshot after a restart, offline', async () => {
+		const world = new World();
+		world.model.post('lobby', 'bob', 'seen before');
+		const first = world.tab('ann');
+		await first.outbox.ready;
+		const room = first.outbox.room(ROOM);
+		await world.until(() => room.messages.length === 1, 1000, 'loaded');
+		await world.run(50);
+		await first.outbox.close();
+
+		const second = world.tab('ann');
+		second.pair.setReachable(false);
+		await second.outbox.ready;
+		const again = second.outbox.room(ROOM);
+		await world.run(100);
+		expect(again.view.get()).toMatchObject({ ready: true, messages: [expect.objectContaining({ body: 'seen before', status: 'sent' })] });
+	});
+});
+
+describe('action registry', () => {
+	it('sends an app-defined action as its own event, rebuilt from stored JSON after a restart', async () => {
+		const world = new World();
+		const reactions: unknown[] = [];
+		const define = (outbox: import('../../../../src/lib/outbox/index.js').Outbox) =>
+			outbox.actions.register('add_reaction', {
+				schema: z.strictObject({ client_id: z.string(), id: z.string(), emoji: z.string().min(1) }),
+				toWire: (payload) => ({ id: payload.id, emoji: payload.emoji }),
+				applyOptimistic: (rows, item) => rows.map((row) => (row.id === item.payload.id ? { ...row, body: `${row.body} ${String(item.payload.emoji)}` } : row))
+			});
+		const first = world.tab('ann');
+		define(first.outbox);
+		await first.outbox.ready;
+		first.pair.setReachable(false);
+		await expect(first.outbox.add('add_reaction', ROOM, { id: 'm1', emoji: '' })).rejects.toMatchObject({ reason: 'invalid' });
+		const item = await first.outbox.add('add_reaction', ROOM, { id: 'm1', emoji: '👍' });
+		await first.outbox.add('send_message', ROOM, { body: 'after' });
+		await first.outbox.close();
+
+		const second = world.tab('ann');
+		define(second.outbox);
+		second.pair.server.handle('add_reaction', (request) => {
+			reactions.push(request.payload);
+			return { status: 'ok', response: { ok: true } };
+		});
+		await second.outbox.ready;
+		expect(second.outbox.count).toBe(2);
+		await world.until(() => second.outbox.count === 0, 5000, 'drained');
+		expect(reactions).toEqual([{ id: 'm1', emoji: '👍', client_id: item.id }]);
+		expect(second.pair.server.receivedOf('send_batch')).toHaveLength(0); // app types never ride in send_batch
+		expect(world.model.messages.map((m) => m.body)).toEqual(['after']);
+	});
+
+	it('keeps an action whose type is no longer registered as failed (invalid), never dropping it', async () => {
+		const world = new World();
+		const first = world.tab('ann');
+		first.outbox.actions.register('old_type', { toWire: (p) => ({ ...p }) });
+		await first.outbox.ready;
+		first.pair.setReachable(false);
+		const item = await first.outbox.add('old_type', ROOM, { x: 1 });
+		await first.outbox.close();
+		const second = world.tab('ann');
+		await second.outbox.ready;
+		await world.run(500);
+		expect(second.outbox.get(item.id)).toMatchObject({ status: 'failed', lastError: { reason: 'invalid' } });
+	});
+
+	it('dispatches every event as a DOM CustomEvent named outbox:<name>', async () => {
+		const world = new World();
+		const target = new EventTarget();
+		const got: Array<[string, unknown]> = [];
+		for (const name of ['call-queued', 'call-reconciled', 'queue-processing-complete']) {
+			target.addEventListener(`outbox:${name}`, (e) => got.push([e.type, (e as CustomEvent).detail]));
+		}
+		const tab = world.tab('ann', { eventTarget: target });
+		await tab.outbox.ready;
+		const item = await tab.outbox.add('send_message', ROOM, { body: 'dom' });
+		await world.until(() => tab.outbox.count === 0, 1000, 'sent');
+		await world.run(20);
+		expect(got.map(([type]) => type)).toEqual(['outbox:call-queued', 'outbox:call-reconciled', 'outbox:queue-processing-complete']);
+		expect(got[0]?.[1]).toMatchObject({ item: { id: item.id } });
+	});
+});
