@@ -1,0 +1,5 @@
+/** Svelte bindings: stores, rune classes and context for one engine. */
+export * from './stores.js';
+export * from './context.js';
+export { ObservableState } from './observable-state.svelte.js';
+export { OutboxConnection, OutboxErrorState, OutboxQueue, RoomViewState } from './runes.svelte.js';

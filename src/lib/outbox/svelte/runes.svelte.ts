@@ -1,0 +1,87 @@
+/**
+ * Rune classes over one engine: the same values as the stores, as getters
+ * over `$state` (read-only from outside), for components written with runes.
+ *
+ * @example
+ * const connection = new OutboxConnection(outbox);
+ * // {#if connection.status !== 'connected'}<Banner reason={connection.reason} />{/if}
+ * const lobby = new RoomViewState(outbox.room('room:lobby'));
+ * // {#each lobby.messages as message (message.key)} ... {/each}
+ */
+import type { ViewMessage } from '../core/optimistic.js';
+import type { QueueItem } from '../core/queue-item.js';
+import type { ConnectionState, Outbox, OutboxError, QueueSnapshot, Room, RoomView } from '../runtime/index.js';
+import { ObservableState } from './observable-state.svelte.js';
+
+/** The connection store's value, field by field. */
+export class OutboxConnection {
+	#state: ObservableState<ConnectionState>;
+	constructor(outbox: Outbox) {
+		this.#state = new ObservableState(outbox.connection);
+	}
+	get current(): ConnectionState {
+		return this.#state.current;
+	}
+	get status(): ConnectionState['status'] {
+		return this.#state.current.status;
+	}
+	get wasDisconnected(): boolean {
+		return this.#state.current.wasDisconnected;
+	}
+	get lastConnectedAt(): number | null {
+		return this.#state.current.lastConnectedAt;
+	}
+	get reason(): ConnectionState['reason'] {
+		return this.#state.current.reason;
+	}
+}
+
+/** The queue: items in creation order and counts. */
+export class OutboxQueue {
+	#state: ObservableState<QueueSnapshot>;
+	constructor(outbox: Outbox) {
+		this.#state = new ObservableState(outbox.queue);
+	}
+	get items(): readonly QueueItem[] {
+		return this.#state.current.items;
+	}
+	get count(): number {
+		return this.#state.current.count;
+	}
+	get counts(): QueueSnapshot['counts'] {
+		return this.#state.current.counts;
+	}
+}
+
+/** The error state, or null. */
+export class OutboxErrorState {
+	#state: ObservableState<OutboxError | null>;
+	constructor(outbox: Outbox) {
+		this.#state = new ObservableState(outbox.error);
+	}
+	get current(): OutboxError | null {
+		return this.#state.current;
+	}
+}
+
+/** One room's optimistic view. */
+export class RoomViewState {
+	readonly room: Room;
+	#state: ObservableState<RoomView>;
+	constructor(room: Room) {
+		this.room = room;
+		this.#state = new ObservableState(room.view);
+	}
+	get messages(): readonly ViewMessage[] {
+		return this.#state.current.messages;
+	}
+	get hasMore(): boolean {
+		return this.#state.current.hasMore;
+	}
+	get unreadCount(): number | null {
+		return this.#state.current.unreadCount;
+	}
+	get ready(): boolean {
+		return this.#state.current.ready;
+	}
+}
