@@ -232,6 +232,8 @@ export function createOutbox(options: OutboxOptions): Outbox {
 		if (closed || user === null || !o.autoConnect) return;
 		const status = transport.status();
 		if (status.status === 'connected' || (status.status === 'disconnected' && status.reason === 'unauthorized')) return;
+		const direct = (transport as { reconnectNow?: () => void }).reconnectNow;
+		if (typeof direct === 'function') return direct.call(transport);
 		transport.disconnect();
 		transport.connect();
 	}
