@@ -1,12 +1,14 @@
 // `npm test`: every suite, in order, failing loudly and never skipping.
 //   1. svelte-check (types, strict)
-//   2. vitest: unit + protocol (the real server, the official phoenix client)
+//   2. vitest: unit + protocol (the real server, the official phoenix client;
+//      PostgreSQL for the cluster suites: started or installed by postgres.js)
 //   3. Playwright in Chromium against the built app (installs Debian's
 //      chromium when missing, or uses CHROMIUM_PATH)
 // Ends with one line "N passed, N failed" summed over the suites.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { ensureChromium } from './chromium.js';
+import { ensurePostgres } from './postgres.js';
 
 const results = 'test-results';
 mkdirSync(results, { recursive: true });
@@ -55,13 +57,20 @@ for (const file of ['vitest.json', 'playwright.json']) {
 
 run('sync', 'npx', ['svelte-kit', 'sync']);
 run('types', 'npx', ['svelte-check', '--tsconfig', './tsconfig.json', '--fail-on-warnings', '--output', 'human']);
+let databaseUrl;
+try {
+	databaseUrl = await ensurePostgres({ install: true });
+} catch (error) {
+	console.error(`[test] ${error.message}`);
+	process.exit(1);
+}
 run('unit + protocol', 'npx', [
 	'vitest',
 	'run',
 	'--reporter=default',
 	'--reporter=json',
 	`--outputFile.json=${results}/vitest.json`
-], { NODE_ENV: 'test' });
+], { NODE_ENV: 'test', TEST_DATABASE_URL: databaseUrl });
 
 let chromium;
 try {

@@ -16,12 +16,14 @@ import { AttemptLimiter } from './auth/attempt-limiter.js';
 import { loadSecret } from './auth/secret.js';
 import { TokenSigner } from './auth/tokens.js';
 import { createChannelServer } from './channels/index.js';
-import type { ChannelServer, ChannelServerOptions, Logger } from './channels/types.js';
+import type { ChannelServer, ChannelServerOptions, Logger, PubSub } from './channels/types.js';
 import { ChatService } from './chat/chat-service.js';
 import { roomChannel, type SocketAssigns } from './chat/room-channel.js';
 import type { ServerConfig } from './config.js';
 import { createApi } from './http/api.js';
 import { createLogger } from './logger.js';
+import { createPgPubSub } from './pubsub/pg-pubsub.js';
+import { createPgStore } from './store/pg-store.js';
 import type { ChatStore } from './store/port.js';
 import { createSqliteStore } from './store/sqlite-store.js';
 
@@ -60,10 +62,18 @@ export const socketKeyFor = (userId: string) => `user:${userId}`;
 
 export async function createOutboxServer(config: ServerConfig, options: OutboxServerOptions = {}): Promise<OutboxServer> {
 	const logger = options.logger ?? createLogger(config.logLevel);
+	// Cluster mode: PostgreSQL holds the data and carries broadcasts between processes.
+	let pgStore: ChatStore | undefined;
+	let pubsub: PubSub | undefined;
 	if (config.databaseUrl && !options.store) {
-		throw new Error('DATABASE_URL is set, but the PostgreSQL store is not available in this version; unset it to use the embedded SQLite database');
+		const pg = { connectionString: config.databaseUrl, schema: config.databaseSchema, logger };
+		pgStore = await createPgStore(pg);
+		pubsub = await createPgPubSub(pg).catch(async (error: unknown) => {
+			await pgStore!.close();
+			throw error;
+		});
 	}
-	const store = options.store ?? createSqliteStore({ file: join(config.dataDir, 'outbox.db') });
+	const store = options.store ?? pgStore ?? createSqliteStore({ file: join(config.dataDir, 'outbox.db') });
 	const tokens = new TokenSigner({
 		secret: loadSecret(config.dataDir, config.secretKey ?? undefined),
 		ttlSeconds: config.tokenTtlSeconds,
@@ -76,6 +86,7 @@ export async function createOutboxServer(config: ServerConfig, options: OutboxSe
 
 	channels = createChannelServer<SocketAssigns>({
 		rateLimit: DEFAULT_SOCKET_RATE_LIMIT,
+		pubsub,
 		...options.channels,
 		logger,
 		routes: [roomChannel({ chat, now: options.now })],
@@ -121,6 +132,7 @@ export async function createOutboxServer(config: ServerConfig, options: OutboxSe
 		logger,
 		async close() {
 			await channels.close();
+			await pubsub?.close?.();
 			await store.close();
 		}
 	};

@@ -8,6 +8,8 @@ export interface ServerConfig {
 	dataDir: string;
 	/** PostgreSQL instead of the embedded SQLite when set. */
 	databaseUrl: string | null;
+	/** PostgreSQL schema for the tables and the NOTIFY channel (default `public`); lets clusters share one database. */
+	databaseSchema?: string;
 	secretKey: string | null;
 	tokenTtlSeconds: number;
 	/** Extra origins allowed to open the socket (the server's own always is). */
@@ -31,6 +33,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): ServerConfi
 		host: env.HOST || '0.0.0.0',
 		dataDir: env.DATA_DIR || './data',
 		databaseUrl: env.DATABASE_URL || null,
+		databaseSchema: env.DATABASE_SCHEMA || 'public',
 		secretKey: env.SECRET_KEY || null,
 		tokenTtlSeconds: int(env, 'TOKEN_TTL_S', 7 * 24 * 3600, 1),
 		allowedOrigins: (env.ALLOWED_ORIGINS ?? '')

@@ -1,0 +1,134 @@
+/**
+ * Cluster mode: two real server processes on one DATABASE_URL (a fresh
+ * schema, through DATABASE_SCHEMA) and one SECRET_KEY form one chat. The
+ * official phoenix client talks to each; tokens, messages, seqs and sign-outs
+ * hold across both.
+ */
+import { randomBytes } from 'node:crypto';
+import { Socket } from 'phoenix';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { WebSocket } from 'ws';
+import { MIGRATIONS } from '../../src/lib/server/store/pg-migrations.js';
+import { cid, collect, joinRoom, push, until } from './chat/harness.js';
+import { adminQuery, dropSchemas, freshSchema, TEST_DATABASE_URL } from './helpers/pg.js';
+import { compileServer, removeCompiled, startServerProcess, type ServerProcess } from './helpers/server-process.js';
+
+const schema = freshSchema('cluster');
+let compiled: string;
+let a: ServerProcess;
+let b: ServerProcess;
+const sockets: Socket[] = [];
+
+beforeAll(async () => {
+	await adminQuery('SELECT 1'); // fails at once, with the how-to, when PostgreSQL is not there
+	compiled = compileServer();
+	const env = { DATABASE_URL: TEST_DATABASE_URL, DATABASE_SCHEMA: schema, SECRET_KEY: randomBytes(24).toString('hex') };
+	// Started together: both migrate the new schema at once, which must work.
+	[a, b] = await Promise.all([startServerProcess(compiled, env), startServerProcess(compiled, env)]);
+}, 30_000);
+
+afterAll(async () => {
+	for (const socket of sockets) socket.disconnect();
+	await Promise.all([a?.stop(), b?.stop()]);
+	if (compiled) removeCompiled(compiled);
+	await dropSchemas([schema]);
+});
+
+async function api(server: ServerProcess, method: string, path: string, body?: unknown, token?: string) {
+	const headers: Record<string, string> = {};
+	if (body !== undefined) headers['content-type'] = 'application/json';
+	if (token) headers.authorization = `Bearer ${token}`;
+	const res = await fetch(server.url + path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+	const text = await res.text();
+	return { status: res.status, body: text ? JSON.parse(text) : null };
+}
+
+async function signIn(server: ServerProcess, name: string): Promise<{ token: string; user: { id: string; name: string } }> {
+	const res = await api(server, 'POST', '/api/session', { name, password: `pw-${name}` });
+	if (res.status !== 200) throw new Error(`sign-in on ${server.url} failed: ${res.status} ${JSON.stringify(res.body)}`);
+	return res.body;
+}
+
+function connect(server: ServerProcess, token: string): Socket {
+	const socket = new Socket(`ws://127.0.0.1:${server.port}/socket`, {
+		transport: WebSocket as any,
+		authToken: token,
+		heartbeatIntervalMs: 1000,
+		reconnectAfterMs: () => 50,
+		timeout: 5000
+	});
+	socket.connect();
+	sockets.push(socket);
+	return socket;
+}
+
+describe('two server processes on one PostgreSQL', () => {
+	it('accepts on B a token signed in on A, and carries a message sent through A to a socket on B', async () => {
+		const ada = await signIn(a, 'Ada');
+		expect((await api(b, 'GET', '/api/session', undefined, ada.token)).status).toBe(200);
+		const bob = await signIn(b, 'Bob');
+
+		const onB = await joinRoom(connect(b, ada.token), 'lobby');
+		const seenOnB = collect(onB, 'new_message');
+		const onA = await joinRoom(connect(a, bob.token), 'lobby');
+		const client_id = cid('x');
+		const reply = await push(onA, 'send_message', { client_id, body: 'hello from A' });
+		expect(reply.status).toBe('ok');
+
+		await until(() => seenOnB.length > 0, 5000, 'new_message on B');
+		expect(seenOnB).toEqual([{ message: reply.response.message }]);
+		expect(reply.response.message).toMatchObject({ client_id, body: 'hello from A', seq: 1, author: { id: bob.user.id } });
+	});
+
+	it('allocates gap-free seqs while clients on both servers send 100 each at once, and both see all 200', async () => {
+		const cy = await signIn(a, 'Cy');
+		const dee = await signIn(b, 'Dee');
+		const onA = await joinRoom(connect(a, cy.token), 'race');
+		const onB = await joinRoom(connect(b, dee.token), 'race');
+		const seenOnA = collect(onA, 'new_message');
+		const seenOnB = collect(onB, 'new_message');
+
+		const sendAll = (channel: typeof onA, prefix: string) =>
+			Promise.all(Array.from({ length: 100 }, (_, i) => push(channel, 'send_message', { client_id: cid(prefix), body: `${prefix} ${i}` })));
+		const [fromA, fromB] = await Promise.all([sendAll(onA, 'a'), sendAll(onB, 'b')]);
+		const replies = [...fromA, ...fromB];
+		expect(replies.filter((r) => r.status !== 'ok')).toEqual([]);
+		const seqs = replies.map((r) => r.response.message.seq).sort((x, y) => x - y);
+		const expected = Array.from({ length: 200 }, (_, i) => i + 1);
+		expect(seqs).toEqual(expected);
+
+		const seqsOf = (seen: any[]) => seen.map((p) => p.message.seq).sort((x: number, y: number) => x - y);
+		await until(() => seenOnA.length >= 200 && seenOnB.length >= 200, 10_000, '200 new_message on each server');
+		await new Promise((r) => setTimeout(r, 200)); // room for a duplicate to show up
+		expect(seqsOf(seenOnA)).toEqual(expected);
+		expect(seqsOf(seenOnB)).toEqual(expected);
+	});
+
+	it("closes that user's socket on B with 1001 when the session is deleted on A", async () => {
+		const eve = await signIn(a, 'Eve');
+		const other = await signIn(a, 'Fay');
+		const socket = connect(b, eve.token);
+		const closes: number[] = [];
+		socket.onClose((event: any) => void closes.push(event.code));
+		await joinRoom(socket, 'lobby');
+		const bystander = connect(b, other.token);
+		const bystanderCloses: number[] = [];
+		bystander.onClose((event: any) => void bystanderCloses.push(event.code));
+		await joinRoom(bystander, 'lobby');
+
+		expect((await api(a, 'DELETE', '/api/session', undefined, eve.token)).status).toBe(200);
+		await until(() => closes.length > 0, 5000, 'close on B');
+		expect(closes[0]).toBe(1001);
+		expect((await api(b, 'GET', '/api/session', undefined, eve.token)).status).toBe(401);
+		socket.disconnect();
+		expect(bystanderCloses).toEqual([]);
+		expect(bystander.isConnected()).toBe(true);
+	});
+
+	it('keeps one schema version and one set of rows for both processes', async () => {
+		const versions = await adminQuery<{ version: number }>(`SELECT version FROM "${schema}".schema_migrations ORDER BY version`);
+		expect(versions.map((v) => v.version)).toEqual(MIGRATIONS.map((_, i) => i + 1));
+		const users = await adminQuery<{ name: string }>(`SELECT name FROM "${schema}".users ORDER BY name`);
+		expect(users.map((u) => u.name)).toEqual(['Ada', 'Bob', 'Cy', 'Dee', 'Eve', 'Fay']);
+	});
+});

@@ -1,0 +1,110 @@
+/**
+ * The real Outbox server (API + socket, no SvelteKit pages) as a child
+ * process the test owns, configured only through the environment, as
+ * `npm start` is. Node 20 cannot load TypeScript, so the server's modules
+ * are transpiled once into a temp dir (node_modules linked in).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import ts from 'typescript';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
+
+/** Started with the compiled app; prints `{"port":N}` once listening; SIGTERM closes it cleanly. */
+const ENTRY = `
+import { createHttpServer, createOutboxServer } from './src/lib/server/app.js';
+import { configFromEnv } from './src/lib/server/config.js';
+const config = configFromEnv();
+const outbox = await createOutboxServer(config);
+const server = createHttpServer(outbox);
+server.listen(config.port, config.host, () => console.log(JSON.stringify({ port: server.address().port })));
+process.on('SIGTERM', async () => {
+	server.close();
+	server.closeAllConnections();
+	await outbox.close();
+	process.exit(0);
+});
+`;
+
+export interface ServerProcess {
+	readonly url: string;
+	readonly port: number;
+	/** What the process wrote to stdout and stderr so far (for failure messages). */
+	log(): string;
+	/** SIGTERM, then wait for the exit. */
+	stop(): Promise<void>;
+}
+
+/** Transpile `src/lib/server/app.ts` and everything it imports; returns the dir holding `entry.js`. */
+export function compileServer(): string {
+	const outDir = mkdtempSync(join(tmpdir(), 'outbox-server-'));
+	symlinkSync(join(ROOT, 'node_modules'), join(outDir, 'node_modules'), 'dir');
+	writeFileSync(join(outDir, 'package.json'), '{"type":"module"}');
+	writeFileSync(join(outDir, 'entry.js'), ENTRY);
+	const seen = new Set<string>();
+	const visit = (sourcePath: string) => {
+		if (seen.has(sourcePath)) return;
+		seen.add(sourcePath);
+		const { outputText } = ts.transpileModule(readFileSync(sourcePath, 'utf8'), {
+			compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 },
+			fileName: sourcePath
+		});
+		const outPath = join(outDir, relative(ROOT, sourcePath)).replace(/\.ts$/, '.js');
+		mkdirSync(dirname(outPath), { recursive: true });
+		writeFileSync(outPath, outputText);
+		for (const [, spec] of outputText.matchAll(/from\s+'(\.{1,2}\/[^']+)\.js'/g)) {
+			visit(resolve(dirname(sourcePath), `${spec}.ts`));
+		}
+	};
+	visit(join(ROOT, 'src/lib/server/app.ts'));
+	visit(join(ROOT, 'src/lib/server/config.ts'));
+	return outDir;
+}
+
+/** Start one server from `compileServer()`'s dir on a free port; resolves once it listens. */
+export async function startServerProcess(dir: string, env: Record<string, string>): Promise<ServerProcess> {
+	const dataDir = mkdtempSync(join(tmpdir(), 'outbox-node-'));
+	const child: ChildProcess = spawn(process.execPath, ['entry.js'], {
+		cwd: dir,
+		env: { ...process.env, PORT: '0', HOST: '127.0.0.1', DATA_DIR: dataDir, LOG_LEVEL: 'warn', NODE_ENV: 'production', ...env },
+		stdio: ['ignore', 'pipe', 'pipe']
+	});
+	let output = '';
+	child.stderr!.on('data', (d) => (output += d));
+	const port = await new Promise<number>((resolvePort, reject) => {
+		const timer = setTimeout(() => reject(new Error(`server did not start within 15 s:\n${output}`)), 15_000);
+		child.stdout!.on('data', (d: Buffer) => {
+			output += d;
+			const match = /\{"port":(\d+)\}/.exec(output);
+			if (match) {
+				clearTimeout(timer);
+				resolvePort(Number(match[1]));
+			}
+		});
+		child.once('exit', (code) => {
+			clearTimeout(timer);
+			reject(new Error(`server exited with ${code} before listening:\n${output}`));
+		});
+	});
+	const exited = new Promise<void>((r) => (child.exitCode !== null ? r() : child.once('exit', () => r())));
+	return {
+		url: `http://127.0.0.1:${port}`,
+		port,
+		log: () => output,
+		async stop() {
+			if (child.exitCode === null) child.kill('SIGTERM');
+			const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+			await exited;
+			clearTimeout(timer);
+			rmSync(dataDir, { recursive: true, force: true });
+		}
+	};
+}
+
+/** Remove what `compileServer` wrote. */
+export function removeCompiled(dir: string): void {
+	rmSync(dir, { recursive: true, force: true });
+}
