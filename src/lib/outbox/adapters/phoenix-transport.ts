@@ -19,12 +19,13 @@
  *        ├── 'unauthorized': disconnected {reason: 'unauthorized'}, no more attempts
  *        └── otherwise: disconnected, phoenix keeps retrying with its backoff
  *
- * A join refused with `forbidden`, `unauthorized` or `invalid` is left at
- * once: phoenix would otherwise retry it forever (PROTOCOL.md §4.3).
+ * Per-topic work (join waiters, pushes in flight, refused joins) is in
+ * `phoenix-topic.ts`.
  */
-import { Socket as PhoenixSocket, type Channel, type SocketConnectOption } from 'phoenix';
-import { isReason, type ErrorReply, type Reason } from '../../protocol/reasons.js';
+import { Socket as PhoenixSocket, type SocketConnectOption } from 'phoenix';
+import type { ErrorReply } from '../../protocol/reasons.js';
 import type { ChannelState, PushResult, Transport, TransportStatus, Unsubscribe } from '../ports.js';
+import { PhoenixTopic } from './phoenix-topic.js';
 import { fetchSessionCheck, sessionUrlFor, type SessionCheck } from './session-check.js';
 
 export interface PhoenixTransportOptions {
@@ -46,20 +47,6 @@ export interface PhoenixTransport extends Transport {
 	reconnectNow(): void;
 	/** Why the last join of `topic` was refused for good (`forbidden`, `unauthorized`, `invalid`), or null. */
 	joinError(topic: string): ErrorReply | null;
-}
-
-/** Join refusals that no retry can fix. */
-const FINAL_JOIN_REASONS: ReadonlySet<Reason> = new Set(['forbidden', 'unauthorized', 'invalid']);
-
-interface Topic {
-	channel: Channel;
-	joinResponse: unknown;
-	waiters: Array<(result: PushResult) => void>;
-}
-
-interface InFlight {
-	topic: string;
-	settle: (result: PushResult) => void;
 }
 
 /**
@@ -86,9 +73,8 @@ class PhoenixChannelTransport implements PhoenixTransport {
 	#wanted = false;
 	#opened = false;
 	#checking = false;
-	#topics = new Map<string, Topic>();
+	#topics = new Map<string, PhoenixTopic>();
 	#refusals = new Map<string, ErrorReply>();
-	#inFlight = new Set<InFlight>();
 	#reported = new Map<string, ChannelState>();
 	#statusListeners = new Set<(status: TransportStatus) => void>();
 	#channelListeners = new Map<string, Set<(state: ChannelState) => void>>();
@@ -110,7 +96,7 @@ class PhoenixChannelTransport implements PhoenixTransport {
 
 	disconnect(): void {
 		this.#wanted = false;
-		this.#settleAll(() => true, { status: 'closed' });
+		this.#settleAll();
 		this.#socket?.disconnect();
 		this.#setStatus({ status: 'disconnected' });
 		this.#notifyChannels();
@@ -118,7 +104,7 @@ class PhoenixChannelTransport implements PhoenixTransport {
 
 	reconnectNow(): void {
 		if (!this.#wanted || !this.#socket) return;
-		this.#settleAll(() => true, { status: 'closed' });
+		this.#settleAll();
 		this.#opened = false;
 		// disconnect() ends the connection at once (its close event is then ignored);
 		// connect() opens the next one without waiting for phoenix's backoff.
@@ -139,38 +125,26 @@ class PhoenixChannelTransport implements PhoenixTransport {
 
 	join(topic: string, params: Record<string, unknown> = {}): Promise<PushResult> {
 		const existing = this.#topics.get(topic);
-		if (existing?.channel.state === 'joined') return Promise.resolve({ status: 'ok', response: existing.joinResponse ?? {} });
-		if (existing) return new Promise((resolve) => existing.waiters.push(resolve));
+		if (existing) return existing.whenJoined();
 		this.#refusals.delete(topic);
-		return new Promise((resolve) => {
-			const channel = this.#ensureSocket().channel(topic, params);
-			const entry: Topic = { channel, joinResponse: undefined, waiters: [resolve] };
-			this.#topics.set(topic, entry);
-			channel.onMessage = (event: string, payload: unknown) => {
-				if (this.#topics.get(topic) === entry) this.#dispatch(topic, event, payload);
-				return payload;
-			};
-			channel.onError((reason?: { source?: string }) => this.#channelErrored(entry, topic, reason));
-			channel.onClose(() => this.#channelClosed(entry, topic));
-			channel
-				.join()
-				.receive('ok', (response?: unknown) => {
-					entry.joinResponse = response ?? {};
-					this.#notifyChannel(topic);
-					for (const waiter of entry.waiters.splice(0)) waiter({ status: 'ok', response: entry.joinResponse });
-				})
-				.receive('error', (response?: unknown) => this.#joinRefused(entry, topic, toErrorReply(response)))
-				.receive('timeout', () => this.#notifyChannel(topic));
-			this.#notifyChannel(topic);
+		const entry: PhoenixTopic = new PhoenixTopic(this.#ensureSocket(), topic, params, {
+			message: (event, payload) => {
+				for (const listener of [...(this.#messageListeners.get(`${topic}\u0000${event}`) ?? [])]) listener(payload);
+			},
+			changed: () => this.#notifyChannel(topic),
+			ended: (refusal) => {
+				if (this.#topics.get(topic) === entry) this.#topics.delete(topic);
+				if (refusal) this.#refusals.set(topic, refusal);
+				this.#notifyChannel(topic);
+			}
 		});
+		this.#topics.set(topic, entry);
+		return entry.join();
 	}
 
 	async leave(topic: string): Promise<void> {
 		this.#refusals.delete(topic);
-		const entry = this.#topics.get(topic);
-		if (!entry) return;
-		this.#drop(entry, topic);
-		entry.channel.leave();
+		this.#topics.get(topic)?.leave();
 	}
 
 	joinError(topic: string): ErrorReply | null {
@@ -178,8 +152,7 @@ class PhoenixChannelTransport implements PhoenixTransport {
 	}
 
 	channelState(topic: string): ChannelState {
-		const state = this.#topics.get(topic)?.channel.state;
-		return state === 'joined' || state === 'joining' || state === 'errored' ? state : 'closed';
+		return this.#topics.get(topic)?.state ?? 'closed';
 	}
 
 	subscribeChannel(topic: string, listener: (state: ChannelState) => void): Unsubscribe {
@@ -188,24 +161,8 @@ class PhoenixChannelTransport implements PhoenixTransport {
 
 	push(topic: string, event: string, payload: Record<string, unknown>, timeoutMs: number): Promise<PushResult> {
 		const entry = this.#topics.get(topic);
-		// Anything but an open socket and a joined channel would land in phoenix's buffer.
-		if (!entry || !this.#socket?.isConnected() || entry.channel.state !== 'joined') {
-			return Promise.resolve({ status: 'closed' });
-		}
-		return new Promise((resolve) => {
-			const flight: InFlight = {
-				topic,
-				settle: (result) => {
-					if (this.#inFlight.delete(flight)) resolve(result);
-				}
-			};
-			this.#inFlight.add(flight);
-			entry.channel
-				.push(event, payload, timeoutMs)
-				.receive('ok', (response?: unknown) => flight.settle({ status: 'ok', response: response ?? {} }))
-				.receive('error', (response?: unknown) => flight.settle({ status: 'error', response: toErrorReply(response) }))
-				.receive('timeout', () => flight.settle({ status: 'timeout' }));
-		});
+		if (!entry) return Promise.resolve({ status: 'closed' });
+		return entry.push(event, payload, timeoutMs, this.#socket?.isConnected() ?? false);
 	}
 
 	onMessage(topic: string, event: string, listener: (payload: unknown) => void): Unsubscribe {
@@ -233,7 +190,7 @@ class PhoenixChannelTransport implements PhoenixTransport {
 
 	#socketClosed(): void {
 		if (!this.#wanted) return;
-		this.#settleAll(() => true, { status: 'closed' });
+		this.#settleAll();
 		this.#notifyChannels();
 		const wasOpen = this.#opened;
 		this.#opened = false;
@@ -263,45 +220,9 @@ class PhoenixChannelTransport implements PhoenixTransport {
 		}
 	}
 
-	#joinRefused(entry: Topic, topic: string, reply: ErrorReply): void {
-		if (this.#topics.get(topic) !== entry) return;
-		for (const waiter of entry.waiters.splice(0)) waiter({ status: 'error', response: reply });
-		if (FINAL_JOIN_REASONS.has(reply.reason)) {
-			this.#drop(entry, topic);
-			this.#refusals.set(topic, reply);
-			entry.channel.leave();
-		} else {
-			this.#notifyChannel(topic); // errored; phoenix rejoins with its backoff
-		}
-	}
-
-	#channelErrored(entry: Topic, topic: string, reason?: { source?: string }): void {
-		if (this.#topics.get(topic) !== entry) return;
-		const result: PushResult =
-			reason?.source === 'transport' ? { status: 'closed' } : { status: 'error', response: { reason: 'internal' } };
-		this.#settleAll((flight) => flight.topic === topic, result);
-		this.#notifyChannel(topic);
-	}
-
-	#channelClosed(entry: Topic, topic: string): void {
-		if (this.#topics.get(topic) === entry) this.#drop(entry, topic);
-	}
-
-	/** Forget a topic: its waiters and pushes settle `closed`. */
-	#drop(entry: Topic, topic: string): void {
-		this.#topics.delete(topic);
-		for (const waiter of entry.waiters.splice(0)) waiter({ status: 'closed' });
-		this.#settleAll((flight) => flight.topic === topic, { status: 'closed' });
-		this.#notifyChannel(topic);
-	}
-
-	#settleAll(match: (flight: InFlight) => boolean, result: PushResult): void {
-		for (const flight of [...this.#inFlight]) if (match(flight)) flight.settle(result);
-	}
-
-	#dispatch(topic: string, event: string, payload: unknown): void {
-		if (event.startsWith('phx_') || event.startsWith('chan_reply_')) return;
-		for (const listener of [...(this.#messageListeners.get(`${topic}\u0000${event}`) ?? [])]) listener(payload);
+	/** The socket went away: every push in flight is `closed` (never left to phoenix's timeout). */
+	#settleAll(): void {
+		for (const entry of this.#topics.values()) entry.settle({ status: 'closed' });
 	}
 
 	#setStatus(status: TransportStatus): void {
@@ -321,14 +242,6 @@ class PhoenixChannelTransport implements PhoenixTransport {
 		else this.#reported.set(topic, state);
 		for (const listener of [...(this.#channelListeners.get(topic) ?? [])]) listener(state);
 	}
-}
-
-/** An error reply as the contract has it; an unknown reason counts as a server fault. */
-function toErrorReply(response: unknown): ErrorReply {
-	const body = (response ?? {}) as { reason?: unknown; message?: unknown };
-	const reply: ErrorReply = { reason: isReason(body.reason) ? body.reason : 'internal' };
-	if (typeof body.message === 'string') reply.message = body.message;
-	return reply;
 }
 
 function addTo<T>(map: Map<string, Set<T>>, key: string, value: T): Unsubscribe {

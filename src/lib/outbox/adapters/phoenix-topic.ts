@@ -1,0 +1,136 @@
+/**
+ * One topic of the phoenix transport: a phoenix `Channel` with the promises
+ * waiting on its join and the pushes in flight on it. It never lets phoenix
+ * buffer a push (a push made while not joined resolves `closed` at once) and
+ * settles pushes in flight as soon as the channel goes away:
+ *
+ *   channel errored by the transport (socket closed)  ──> `closed`
+ *   channel crashed (`phx_error` from the server)      ──> `error {reason: 'internal'}`
+ *   join refused with forbidden/unauthorized/invalid   ──> left at once, never retried
+ */
+import type { Channel, Socket } from 'phoenix';
+import { isReason, type ErrorReply, type Reason } from '../../protocol/reasons.js';
+import type { ChannelState, PushResult } from '../ports.js';
+
+/** Join refusals that no retry can fix: phoenix would otherwise retry them forever (PROTOCOL.md §4.3). */
+export const FINAL_JOIN_REASONS: ReadonlySet<Reason> = new Set(['forbidden', 'unauthorized', 'invalid']);
+
+/** What a topic tells the transport that owns it. */
+export interface TopicHooks {
+	/** A server push (`new_message`, `sync:complete`...) arrived on the topic. */
+	message(event: string, payload: unknown): void;
+	/** The channel's state may have changed. */
+	changed(): void;
+	/** The join was refused for good, or the server closed the channel: forget this topic. */
+	ended(refusal: ErrorReply | null): void;
+}
+
+/**
+ * @example
+ * const topic = new PhoenixTopic(socket, 'room:lobby', {}, hooks);
+ * const joined = await topic.join();
+ * const result = await topic.push('send_message', { client_id, body }, 10_000, socket.isConnected());
+ */
+export class PhoenixTopic {
+	readonly channel: Channel;
+	#joinResponse: unknown = undefined;
+	#waiters: Array<(result: PushResult) => void> = [];
+	#inFlight = new Set<(result: PushResult) => void>();
+	#ended = false;
+
+	constructor(socket: Socket, topic: string, params: Record<string, unknown>, private readonly hooks: TopicHooks) {
+		const channel = socket.channel(topic, params);
+		this.channel = channel;
+		channel.onMessage = (event: string, payload: unknown) => {
+			if (!this.#ended && !event.startsWith('phx_') && !event.startsWith('chan_reply_')) hooks.message(event, payload);
+			return payload;
+		};
+		channel.onError((reason?: { source?: string }) => {
+			if (this.#ended) return;
+			const transport = reason?.source === 'transport';
+			this.settle(transport ? { status: 'closed' } : { status: 'error', response: { reason: 'internal' } });
+			hooks.changed();
+		});
+		channel.onClose(() => {
+			if (!this.#ended) this.#end(null); // phx_close from the server: phoenix never rejoins it
+		});
+	}
+
+	/** Send the join (once); resolves with its first reply. Phoenix rejoins by itself after that. */
+	join(): Promise<PushResult> {
+		const reply = this.whenJoined();
+		this.channel
+			.join()
+			.receive('ok', (response?: unknown) => {
+				this.#joinResponse = response ?? {};
+				this.hooks.changed();
+				for (const waiter of this.#waiters.splice(0)) waiter({ status: 'ok', response: this.#joinResponse });
+			})
+			.receive('error', (response?: unknown) => this.#refused(toErrorReply(response)))
+			.receive('timeout', () => this.hooks.changed());
+		this.hooks.changed();
+		return reply;
+	}
+
+	/** The join reply: at once when joined, else the next one. */
+	whenJoined(): Promise<PushResult> {
+		if (this.state === 'joined') return Promise.resolve({ status: 'ok', response: this.#joinResponse ?? {} });
+		return new Promise((resolve) => this.#waiters.push(resolve));
+	}
+
+	get state(): ChannelState {
+		const state = this.#ended ? 'closed' : this.channel.state;
+		return state === 'joined' || state === 'joining' || state === 'errored' ? state : 'closed';
+	}
+
+	/** Push now, or resolve `closed` without touching phoenix when the socket is down or the channel not joined. */
+	push(event: string, payload: Record<string, unknown>, timeoutMs: number, socketOpen: boolean): Promise<PushResult> {
+		if (!socketOpen || this.state !== 'joined') return Promise.resolve({ status: 'closed' });
+		return new Promise((resolve) => {
+			const settle = (result: PushResult) => {
+				if (this.#inFlight.delete(settle)) resolve(result);
+			};
+			this.#inFlight.add(settle);
+			this.channel
+				.push(event, payload, timeoutMs)
+				.receive('ok', (response?: unknown) => settle({ status: 'ok', response: response ?? {} }))
+				.receive('error', (response?: unknown) => settle({ status: 'error', response: toErrorReply(response) }))
+				.receive('timeout', () => settle({ status: 'timeout' }));
+		});
+	}
+
+	/** Settle every push in flight with `result` (the socket closed: `closed`). */
+	settle(result: PushResult): void {
+		for (const settle of [...this.#inFlight]) settle(result);
+	}
+
+	/** Leave the topic: waiters and pushes settle `closed`, phoenix stops rejoining. */
+	leave(): void {
+		if (this.#ended) return;
+		this.#end(null);
+		this.channel.leave();
+	}
+
+	#refused(reply: ErrorReply): void {
+		if (this.#ended) return;
+		for (const waiter of this.#waiters.splice(0)) waiter({ status: 'error', response: reply });
+		if (!FINAL_JOIN_REASONS.has(reply.reason)) return this.hooks.changed(); // errored; phoenix retries with backoff
+		this.#end(reply);
+		this.channel.leave();
+	}
+
+	#end(refusal: ErrorReply | null): void {
+		this.#ended = true;
+		for (const waiter of this.#waiters.splice(0)) waiter({ status: 'closed' });
+		this.settle({ status: 'closed' });
+		this.hooks.ended(refusal);
+	}
+}
+
+/** An error reply as the contract has it; an unknown reason counts as a server fault. */
+export function toErrorReply(response: unknown): ErrorReply {
+	const body = (response ?? {}) as { reason?: unknown; message?: unknown };
+	const reply: ErrorReply = { reason: isReason(body.reason) ? body.reason : 'internal' };
+	if (typeof body.message === 'string') reply.message = body.message;
+	return reply;
+}
