@@ -5,33 +5,33 @@ import type { ChatStore } from '../../src/lib/server/store/port.js';
 import { adminQuery, dropSchemas, freshSchema, TEST_DATABASE_URL } from './helpers/pg.js';
 import { describeStoreContract, markRead, messageOf, send } from './store-contract.js';
 
-/** Schemas made by the current test; the contract's cleanup drops them after each test. */
-let schemas: string[] = [];
+// One schema for the contract's stores and one for its concurrency test,
+// made for this run and dropped at the end; emptied after every test (rows,
+// not tables: much cheaper than a schema per test).
+const MAIN = freshSchema('store');
+const CONCURRENT = freshSchema('store_conc');
 const open = (schema: string, poolSize = 4) =>
 	createPgStore({ connectionString: TEST_DATABASE_URL, schema, poolSize });
-const openFresh = () => {
-	const schema = freshSchema('store');
-	schemas.push(schema);
-	return schema;
-};
+const EMPTY_TABLES = ['actions', 'room_members', 'messages', 'rooms', 'revoked_tokens', 'users'];
 
 beforeAll(async () => {
 	// Fails the file at once, with the how-to, when PostgreSQL is not there.
 	await adminQuery('SELECT 1');
+	for (const schema of [MAIN, CONCURRENT]) await (await open(schema)).close();
 });
+afterAll(() => dropSchemas([MAIN, CONCURRENT]));
 
-describeStoreContract('postgres', async () => open(openFresh()), {
+describeStoreContract('postgres', async () => open(MAIN), {
 	openConnections: async (count) => {
-		const schema = openFresh();
-		// One at a time: the first creates the schema, the others find it migrated.
+		// One at a time, each with its own pool: separate connections, as separate processes would have.
 		const stores: ChatStore[] = [];
-		for (let i = 0; i < count; i++) stores.push(await open(schema, 2));
+		for (let i = 0; i < count; i++) stores.push(await open(CONCURRENT, 2));
 		return stores;
 	},
 	cleanup: async () => {
-		const done = schemas;
-		schemas = [];
-		await dropSchemas(done);
+		for (const schema of [MAIN, CONCURRENT]) {
+			await adminQuery(EMPTY_TABLES.map((t) => `DELETE FROM "${schema}".${t};`).join(' '));
+		}
 	}
 });
 
