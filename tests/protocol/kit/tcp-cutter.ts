@@ -34,7 +34,7 @@ export async function startTcpCutter(targetPort: number): Promise<TcpCutter> {
 		}
 	});
 	await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-	return {
+	const cutter: TcpCutter = {
 		port: (server.address() as AddressInfo).port,
 		get open() {
 			return pairs.size;
@@ -49,8 +49,9 @@ export async function startTcpCutter(targetPort: number): Promise<TcpCutter> {
 			return n;
 		},
 		close() {
-			this.cutAll();
+			cutter.cutAll();
 			return new Promise((resolve) => server.close(() => resolve()));
 		}
 	};
+	return cutter;
 }
