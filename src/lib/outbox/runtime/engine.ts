@@ -23,18 +23,18 @@ import type { OutboxEvent, OutboxEventMap } from '../core/events.js';
 import { createEmitter, domEventType, emitAll } from '../core/events.js';
 import { findByClientId } from '../core/confirmed.js';
 import type { Outcome, QueueItem } from '../core/queue-item.js';
-import { createQueueItem } from '../core/queue-item.js';
 import { itemsOfTopic } from '../core/queue-state.js';
 import { messageSchema } from '../../protocol/schemas.js';
 import { isStorageError } from '../ports.js';
 import type { Unsubscribe } from '../ports.js';
-import { checkAction, createActionRegistry } from './action-registry.js';
+import { createActionRegistry } from './action-registry.js';
 import type { ConnectionState } from './connection-state.js';
 import { deriveConnection, INITIAL_CONNECTION } from './connection-state.js';
 import { WritableValue } from './observable.js';
-import type { OutboxOptions, OutboxUser } from './options.js';
-import { normalizeUser, resolveOptions } from './options.js';
-import { OutboxCallError, PendingCalls } from './pending-calls.js';
+import type { OutboxOptions } from './options.js';
+import { resolveOptions } from './options.js';
+import { createOutboxApi, type EngineSession } from './outbox-api.js';
+import { PendingCalls } from './pending-calls.js';
 import { QueueStore } from './queue-store.js';
 import { Rooms } from './rooms.js';
 import { isLaneFlushed, SendLoop } from './send-loop.js';
@@ -58,10 +58,7 @@ export function createOutbox(options: OutboxOptions): Outbox {
 	const connection = new WritableValue<ConnectionState>(INITIAL_CONNECTION);
 	const error = new WritableValue<OutboxError | null>(null);
 	const stops: Unsubscribe[] = [];
-	let user: OutboxUser | null = null;
-	let closed = false;
-	let signInRequired = false;
-	let flushWaiters: Array<() => void> = [];
+	const session: EngineSession = { user: null, closed: false, signInRequired: false, ready: Promise.resolve(), flushWaiters: [] };
 
 	const emit = (events: readonly OutboxEvent[]) => {
 		const target = o.eventTarget;
@@ -79,7 +76,7 @@ export function createOutbox(options: OutboxOptions): Outbox {
 
 	const pending = new PendingCalls((item) => {
 		const room = rooms.get(item.topic);
-		const message = room && user ? findByClientId(room.state.confirmed, item.id, user.id) : undefined;
+		const message = room && session.user ? findByClientId(room.state.confirmed, item.id, session.user.id) : undefined;
 		return message ? { message } : {};
 	});
 
@@ -103,7 +100,7 @@ export function createOutbox(options: OutboxOptions): Outbox {
 		}
 	});
 
-	const canSend = () => !closed && user !== null && !signInRequired && tabs.isLeader() && connection.get().status === 'connected';
+	const canSend = () => !session.closed && session.user !== null && !session.signInRequired && tabs.isLeader() && connection.get().status === 'connected';
 
 	const joins = new TopicJoins(transport, {
 		joined(topic) {
@@ -139,14 +136,14 @@ export function createOutbox(options: OutboxOptions): Outbox {
 				if (room) room.state.syncWanted = true;
 			}
 			if (result.signInRequired) {
-				signInRequired = true;
+				session.signInRequired = true;
 				setError({ kind: 'unauthorized', message: 'the server refused the session; sign in again', at: clock.now() });
 			}
 		},
 		pumped() {
 			if (store.state.counts.sending === 0 || !canSend()) {
-				const waiters = flushWaiters;
-				flushWaiters = [];
+				const waiters = session.flushWaiters;
+				session.flushWaiters = [];
 				for (const resolve of waiters) resolve();
 			}
 			startSyncs();
@@ -156,7 +153,7 @@ export function createOutbox(options: OutboxOptions): Outbox {
 	const rooms: Rooms = new Rooms({
 		store,
 		registry,
-		user: () => user,
+		user: () => session.user,
 		hideDeleted: o.hideDeleted,
 		context: {
 			transport,
@@ -168,7 +165,7 @@ export function createOutbox(options: OutboxOptions): Outbox {
 			snapshotLimit: o.snapshotLimit
 		},
 		host: {
-			add: (type, topic, payload) => add(type, topic, payload),
+			add: (type, topic, payload) => outbox.add(type, topic, payload),
 			settled: (item) => pending.wait(item),
 			itemsOf: (topic) => itemsOfTopic(store.state, topic),
 			isAction: (type) => registry.has(type),
@@ -188,7 +185,7 @@ export function createOutbox(options: OutboxOptions): Outbox {
 			}
 		},
 		opened(entry) {
-			if (user === null) return;
+			if (session.user === null) return;
 			void entry.state.loadSnapshot().then(() => {
 				if (rooms.get(entry.state.topic) === entry && joins.ensure(entry.state.topic)) entry.state.joined();
 			});
@@ -197,11 +194,11 @@ export function createOutbox(options: OutboxOptions): Outbox {
 
 	/** Syncs wanted by rooms whose lane is flushed (a follower does not wait: it does not send). */
 	function startSyncs(): void {
-		if (closed || user === null || connection.get().status !== 'connected') return;
+		if (session.closed || session.user === null || connection.get().status !== 'connected') return;
 		const now = clock.now();
 		for (const { state } of rooms.entries.values()) {
 			if (!state.syncWanted || state.isSyncing || !joins.isJoined(state.topic)) continue;
-			if (tabs.isLeader() && !signInRequired && !isLaneFlushed(store, state.topic, now)) continue;
+			if (tabs.isLeader() && !session.signInRequired && !isLaneFlushed(store, state.topic, now)) continue;
 			void state.sync();
 		}
 	}
@@ -220,7 +217,7 @@ export function createOutbox(options: OutboxOptions): Outbox {
 		const previous = connection.get();
 		const next = deriveConnection(previous, transport.status(), connectivity.current(), clock.now());
 		connection.set(next);
-		if (next.status === 'connected' && previous.status !== 'connected' && user !== null) {
+		if (next.status === 'connected' && previous.status !== 'connected' && session.user !== null) {
 			// The reconnect effect: items held by the network go first; rooms sync once their lanes are flushed.
 			store.apply({ type: 'flushRequested', scope: 'network' });
 		}
@@ -229,7 +226,7 @@ export function createOutbox(options: OutboxOptions): Outbox {
 
 	/** `online` came: skip the socket's backoff and try now. */
 	function reconnectNow(): void {
-		if (closed || user === null || !o.autoConnect) return;
+		if (session.closed || session.user === null || !o.autoConnect) return;
 		const status = transport.status();
 		if (status.status === 'connected' || (status.status === 'disconnected' && status.reason === 'unauthorized')) return;
 		const direct = (transport as { reconnectNow?: () => void }).reconnectNow;
@@ -248,11 +245,11 @@ export function createOutbox(options: OutboxOptions): Outbox {
 			if (cameOnline) reconnectNow();
 		}),
 		tabs.subscribe((isLeader) => {
-			if (isLeader && user !== null) void store.takeOver().then(() => loop.schedule());
+			if (isLeader && session.user !== null) void store.takeOver().then(() => loop.schedule());
 			else loop.schedule();
 		}),
 		tabs.onBroadcast((message) => {
-			if (closed || message.namespace !== store.namespace) return;
+			if (session.closed || message.namespace !== store.namespace) return;
 			if (message.kind === 'queue-changed') {
 				store.apply({ type: 'replicated', items: message.items, removedIds: message.removedIds }, { persist: false });
 			} else if (tabs.isLeader()) {
@@ -261,133 +258,24 @@ export function createOutbox(options: OutboxOptions): Outbox {
 		})
 	);
 
-	function requireOpen(what: string): OutboxUser {
-		if (closed) throw new Error(`${what}: this outbox is closed`);
-		if (user === null) throw new Error(`${what}: no user is set; call outbox.setUser(user) first`);
-		return user;
-	}
-
-	function add(type: string, topic: string, payload: Record<string, unknown>): Promise<QueueItem> {
-		requireOpen('add');
-		if (typeof topic !== 'string' || topic === '') throw new TypeError('add(type, topic, payload): topic must be a non-empty string like "room:lobby"');
-		if (!payload || typeof payload !== 'object') throw new TypeError('add(type, topic, payload): payload must be a JSON object');
-		const id = ids.next();
-		try {
-			checkAction(registry, type, id, payload);
-		} catch (invalid) {
-			if (invalid instanceof TypeError) throw invalid;
-			return Promise.reject(invalid);
-		}
-		const item = createQueueItem({ id, type, topic, payload, createdAt: clock.now() });
-		return store.enqueue(item).then(() => item);
-	}
-
-	/** Apply a user action to the queue; resolves once it is written. */
-	function change(what: string, action: Parameters<QueueStore['apply']>[0]): Promise<void> {
-		requireOpen(what);
-		store.apply(action);
-		return store.drain();
-	}
-
-	let ready: Promise<void> = Promise.resolve();
-
-	const outbox: Outbox = {
-		deps: o.deps,
-		actions: registry,
-		events: { on: (type, listener) => emitter.on(type, listener), off: (type, listener) => emitter.off(type, listener) },
+	const outbox: Outbox = createOutboxApi({
+		o,
+		session,
+		registry,
+		emitter,
 		connection,
-		queue: store.snapshot,
 		error,
-		get user() {
-			return user;
-		},
-		get ready() {
-			return ready;
-		},
-		get count() {
-			return store.state.items.size;
-		},
-		get isLeader() {
-			return tabs.isLeader();
-		},
-		setUser(next) {
-			if (closed) throw new Error('setUser: this outbox is closed');
-			const nextUser = normalizeUser(next);
-			const previous = user;
-			user = nextUser;
-			if (previous?.id === nextUser?.id) {
-				rooms.invalidateAll();
-				return ready;
-			}
-			loop.stop();
-			joins.leaveAll();
-			pending.endAll('cancelled');
-			signInRequired = false;
-			setError(null);
-			for (const { state } of rooms.entries.values()) state.reset();
-			ready = store.load(nextUser?.id ?? null, { persist: tabs.isLeader() }).then(async () => {
-				if (user !== nextUser) return;
-				if (o.autoConnect) {
-					if (previous !== null) transport.disconnect();
-					if (nextUser !== null) transport.connect();
-				}
-				if (nextUser === null) return;
-				await Promise.all([...rooms.entries.values()].map((entry) => entry.state.loadSnapshot()));
-				for (const { state } of rooms.entries.values()) if (joins.ensure(state.topic)) state.joined();
-				updateConnection();
-			});
-			return ready;
-		},
-		add,
-		remove(id) {
-			pending.end(id, 'removed');
-			return change('remove', { type: 'removed', id });
-		},
-		retry: (id) => change('retry', { type: 'retry', id }),
-		discard(id) {
-			if (store.state.items.get(id)?.status !== 'sending') pending.end(id, 'discarded');
-			return change('discard', { type: 'discard', id });
-		},
-		flush() {
-			requireOpen('flush');
-			if (!tabs.isLeader()) {
-				tabs.broadcast({ kind: 'flush-requested', namespace: store.namespace as string });
-				return Promise.resolve();
-			}
-			store.apply({ type: 'flushRequested', scope: 'all' });
-			const done = new Promise<void>((resolve) => flushWaiters.push(resolve));
-			loop.schedule();
-			return done;
-		},
-		clear() {
-			for (const item of store.state.items.values()) pending.end(item.id, 'removed');
-			return change('clear', { type: 'cleared' });
-		},
-		list: () => store.snapshot.get().items,
-		get: (id) => store.state.items.get(id),
-		subscribe: (listener) => store.snapshot.subscribe((snapshot) => listener(snapshot.items)),
-		settled: (item) => pending.wait(item),
-		sync: (topic) => syncRooms(topic === undefined ? [...rooms.entries.keys()] : [topic]),
-		room: (topic) => rooms.open(topic),
-		clearError: () => setError(null),
-		async close() {
-			if (closed) return;
-			closed = true;
-			loop.stop();
-			for (const stop of stops.splice(0)) stop();
-			for (const topic of [...rooms.entries.keys()]) rooms.close(topic);
-			joins.leaveAll();
-			pending.endAll('cancelled');
-			for (const resolve of flushWaiters.splice(0)) resolve();
-			tabs.close();
-			if (o.autoConnect) transport.disconnect();
-			await store.drain();
-		}
-	};
-
+		store,
+		joins,
+		loop,
+		rooms,
+		pending,
+		stops,
+		setError,
+		updateConnection,
+		syncRooms
+	});
 	updateConnection();
 	if (options.user !== undefined && options.user !== null) void outbox.setUser(options.user);
 	return outbox;
 }
-
-
