@@ -102,3 +102,213 @@ test('the worker precaches the build and a reload while offline still renders th
 	}
 	await context.close();
 });
+
+interface BenchWindow {
+	__sw: {
+		signIn(name: string): Promise<{ token: string; user: { id: string; name: string } }>;
+		createBrowserOutbox(options: unknown): any;
+		requestBackgroundFlush(): Promise<boolean>;
+		lockName(userId: string): string;
+		lockHeld(name: string): Promise<boolean>;
+		reports: Array<{ ok: boolean; report: { status: string; sent: string[]; failed: string[]; retry: string[]; requests: number } | null }>;
+	};
+	__outbox: any;
+}
+
+/** Sign in on the bench page (the session cookie lands in the context) and start the kit's browser outbox. */
+async function startOutbox(page: Page, name: string, options: { autoConnect?: boolean } = {}) {
+	return page.evaluate(
+		async ({ name, autoConnect }) => {
+			const w = window as unknown as BenchWindow;
+			const { token, user } = await w.__sw.signIn(name);
+			const outbox = w.__sw.createBrowserOutbox({ token: () => token, user, autoConnect });
+			await outbox.ready;
+			w.__outbox = outbox;
+			return user;
+		},
+		{ name, autoConnect: options.autoConnect ?? true }
+	);
+}
+
+/** The user's queue as IndexedDB holds it (read by the kit's storage adapter). */
+async function storedItems(page: Page, userId: string): Promise<Array<{ id: string; status: string; payload: { body?: string }; lastError: { reason: string } | null; attempts: number }>> {
+	return page.evaluate(async (userId) => {
+		const w = window as unknown as BenchWindow & { __sw: { createLocalforageStorage(): { getAll(ns: string): Promise<unknown[]> } } };
+		return (await w.__sw.createLocalforageStorage().getAll(userId)) as never;
+	}, userId);
+}
+
+async function dispatchFlush(control: { session: CDPSession; registrationId: () => Promise<string> }) {
+	await control.session.send('ServiceWorker.dispatchSyncEvent', {
+		origin: server.url,
+		registrationId: await control.registrationId(),
+		tag: 'outbox-flush',
+		lastChance: false
+	});
+}
+
+test('scenario 11: pending items, every tab closed, network back: the worker delivers them once, in order, and the next visit shows them sent', async ({ browser }) => {
+	const room = 'sw-eleven';
+	const context = await browser.newContext();
+	await context.grantPermissions(['background-sync'], { origin: server.url });
+	const control = await workerControl(context);
+	const page = await openBench(context);
+	const user = await startOutbox(page, 'eleven');
+	const other = await peer('eleven-peer');
+	await other.send(room, 'before we went offline');
+
+	await context.setOffline(true);
+	const bodies = ['first while offline', 'second while offline', 'third while offline'];
+	const ids = await page.evaluate(
+		async ({ room, bodies }) => {
+			const w = window as unknown as BenchWindow;
+			const ids: string[] = [];
+			for (const body of bodies) ids.push((await w.__outbox.add('send_message', `room:${room}`, { body })).id);
+			return ids;
+		},
+		{ room, bodies }
+	);
+	const pending = await storedItems(page, user.id);
+	expect(pending.map((item) => [item.id, item.status])).toEqual(ids.map((id) => [id, 'queued']));
+
+	// Every app tab closed (the lock goes with the last one), then the network back.
+	await page.close();
+	await context.setOffline(false);
+	await expect.poll(() => control.blank.evaluate(() => navigator.onLine)).toBe(true);
+	expect((await other.messages(room)).map((m) => m.body)).toEqual(['before we went offline']);
+
+	await dispatchFlush(control);
+	await expect
+		.poll(async () => (await other.messages(room)).map((m) => m.body), { timeout: 15_000 })
+		.toEqual(['before we went offline', ...bodies]);
+	const delivered = await other.messages(room);
+	expect(delivered.slice(1).map((m) => m.client_id)).toEqual(ids);
+	expect(delivered.slice(1).map((m) => m.author.id)).toEqual([user.id, user.id, user.id]);
+	expect(delivered.map((m) => m.seq)).toEqual([1, 2, 3, 4]);
+
+	// A second sync (the browser retrying, say) finds nothing to send: still once each.
+	await dispatchFlush(control);
+	await new Promise((r) => setTimeout(r, 500));
+	expect((await other.messages(room)).map((m) => m.body)).toEqual(['before we went offline', ...bodies]);
+
+	// The next visit: the queue is empty and the room shows them sent.
+	const next = await openBench(context);
+	expect(await storedItems(next, user.id)).toEqual([]);
+	await startOutbox(next, 'eleven');
+	const view = () =>
+		next.evaluate((room) => {
+			const w = window as unknown as BenchWindow;
+			return (w.__outbox.room(`room:${room}`).messages as Array<{ body: string; status: string; clientId: string }>).map((m) => [m.body, m.status]);
+		}, room);
+	await expect.poll(view, { timeout: 10_000 }).toEqual([['before we went offline', 'sent'], ...bodies.map((b) => [b, 'sent'])]);
+	await next.screenshot({ path: 'test-results/service-worker-scenario-11.png' });
+	await context.close();
+});
+
+test('while an app tab holds the lock, a background sync sends nothing; the tab sends each action once', async ({ browser }) => {
+	const room = 'sw-lock';
+	const context = await browser.newContext();
+	const control = await workerControl(context);
+	const page = await openBench(context);
+	// The tab is the leader (holds outbox:<id>) but not connected yet: its actions wait in IndexedDB.
+	const user = await startOutbox(page, 'locky', { autoConnect: false });
+	expect(await page.evaluate((name) => (window as unknown as BenchWindow).__sw.lockHeld(name), `outbox:${user.id}`)).toBe(true);
+	const bodies = ['a', 'b'];
+	await page.evaluate(
+		async ({ room, bodies }) => {
+			const w = window as unknown as BenchWindow;
+			for (const body of bodies) await w.__outbox.add('send_message', `room:${room}`, { body });
+		},
+		{ room, bodies }
+	);
+	const other = await peer('locky-peer');
+
+	await dispatchFlush(control);
+	// The worker reports that a tab holds the lock, and fails the sync so the browser asks again later.
+	await expect
+		.poll(() => page.evaluate(() => (window as unknown as BenchWindow).__sw.reports.map((r) => [r.ok, r.report?.status, r.report?.requests])))
+		.toEqual([[false, 'tab-open', 0]]);
+	expect(await other.messages(room)).toEqual([]);
+	expect((await storedItems(page, user.id)).map((item) => item.status)).toEqual(['queued', 'queued']);
+
+	// The tab's engine sends them.
+	await page.evaluate(() => (window as unknown as BenchWindow).__outbox.deps.transport.connect());
+	await expect.poll(async () => (await other.messages(room)).map((m) => m.body), { timeout: 15_000 }).toEqual(bodies);
+	await expect.poll(() => storedItems(page, user.id)).toEqual([]);
+	// A sync now finds the queue empty: done, nothing sent twice.
+	await dispatchFlush(control);
+	await expect
+		.poll(() => page.evaluate(() => (window as unknown as BenchWindow).__sw.reports.map((r) => [r.ok, r.report?.status, r.report?.requests])))
+		.toEqual([
+			[false, 'tab-open', 0],
+			[true, 'tab-open', 0]
+		]);
+	expect((await other.messages(room)).map((m) => m.body)).toEqual(bodies);
+	await context.close();
+});
+
+test('a background flush settles results as the kit does: a refused action fails with its reason and its lane goes on', async ({ browser }) => {
+	const room = 'sw-verdicts';
+	const context = await browser.newContext();
+	const control = await workerControl(context);
+	const page = await openBench(context);
+	const user = await startOutbox(page, 'verdicts', { autoConnect: false });
+	const tooLong = 'x'.repeat(4001);
+	const ids = await page.evaluate(
+		async ({ room, bodies }) => {
+			const w = window as unknown as BenchWindow & { __sw: { createQueueItem(i: unknown): unknown; nextId(): string; createLocalforageStorage(): { putMany(ns: string, items: unknown[]): Promise<void> } } };
+			// Written straight to storage (as a tab would have queued them): the kit's `add` refuses an over-long body up front.
+			const items = bodies.map((body) =>
+				w.__sw.createQueueItem({ id: w.__sw.nextId(), type: 'send_message', topic: `room:${room}`, payload: { body }, createdAt: Date.now() })
+			) as Array<{ id: string }>;
+			await w.__sw.createLocalforageStorage().putMany(w.__outbox.user.id, items);
+			return items.map((item) => item.id);
+		},
+		{ room, bodies: ['before', tooLong, 'after'] }
+	);
+	await page.close();
+	// A bench page without an outbox holds no lock; it hears the worker's report.
+	const watcher = await openBench(context);
+
+	await dispatchFlush(control);
+	const other = await peer('verdicts-peer');
+	await expect.poll(async () => (await other.messages(room)).map((m) => m.body), { timeout: 15_000 }).toEqual(['before', 'after']);
+	await expect
+		.poll(() => watcher.evaluate(() => (window as unknown as BenchWindow).__sw.reports.map((r) => [r.ok, r.report?.status, r.report?.sent, r.report?.failed, r.report?.requests])))
+		.toEqual([[true, 'flushed', [ids[0], ids[2]], [ids[1]], 1]]);
+
+	const next = await openBench(context);
+	const left = await storedItems(next, user.id);
+	expect(left.map((item) => [item.id, item.status, item.lastError?.reason, item.payload.body?.length])).toEqual([[ids[1], 'failed', 'invalid', 4001]]);
+	await context.close();
+});
+
+test('the page registers the outbox-flush sync while offline and the browser fires it itself once the network is back', async ({ browser }) => {
+	const room = 'sw-real-sync';
+	const context = await browser.newContext();
+	await context.grantPermissions(['background-sync'], { origin: server.url });
+	const page = await openBench(context);
+	const user = await startOutbox(page, 'realsync');
+	await context.setOffline(true);
+	const ids = await page.evaluate(async (room) => {
+		const w = window as unknown as BenchWindow & { __sw: { watchQueueForBackgroundSync(o: unknown): () => void } };
+		// As the app layout does: a sync is registered while actions wait and the tab cannot send.
+		w.__sw.watchQueueForBackgroundSync(w.__outbox);
+		const ids: string[] = [];
+		for (const body of ['one', 'two']) ids.push((await w.__outbox.add('send_message', `room:${room}`, { body })).id);
+		return ids;
+	}, room);
+	await expect.poll(() => page.evaluate(async () => ((await navigator.serviceWorker.ready) as any).sync.getTags())).toEqual(['outbox-flush']);
+	expect(await page.evaluate(() => (window as unknown as BenchWindow).__sw.requestBackgroundFlush())).toBe(true);
+	await page.close();
+
+	await context.setOffline(false);
+	const other = await peer('realsync-peer');
+	await expect.poll(async () => (await other.messages(room)).map((m) => [m.body, m.client_id]), { timeout: 20_000 }).toEqual([
+		['one', ids[0]],
+		['two', ids[1]]
+	]);
+	const next = await openBench(context);
+	expect(await storedItems(next, user.id)).toEqual([]);
+	await context.close();
+});

@@ -5,7 +5,8 @@
  * 1. Who: `GET /api/session` with the session cookie. 401 → nothing to do.
  * 2. The lock: the leader tab holds the Web Lock `outbox:<userId>` for its
  *    whole life (tab-coordinator.ts). The worker asks for the same lock with
- *    `ifAvailable`, so a tab and the worker never send at the same time; a
+ *    `ifAvailable` (a few times over ~2 s: a tab that has just closed may
+ *    still hold it), so a tab and the worker never send at the same time; a
  *    tab that opens meanwhile waits for the lock and, once leader, re-reads
  *    the store (`takeOver`). If a tab holds the lock, the worker sends
  *    nothing; when that user still has items waiting it fails the sync so
@@ -79,6 +80,11 @@ export interface FlushDeps {
 	now(): number;
 	/** Tell open tabs what changed (the kit's `queue-changed` tab message); optional. */
 	broadcast?(userId: string, message: TabMessage): void;
+	/**
+	 * Pauses before asking for a busy lock again (default `LOCK_RETRY_DELAYS_MS`):
+	 * a tab that just closed may still hold it for a moment; a live tab holds it for good.
+	 */
+	lockRetryDelaysMs?: readonly number[];
 	/** API origin prefix (default: same origin, relative URLs). */
 	baseUrl?: string;
 }
@@ -105,6 +111,11 @@ export class FlushIncompleteError extends Error {
 		super(message);
 	}
 }
+
+/** Pauses between `ifAvailable` attempts at a busy lock (about 1.75 s in all). */
+export const LOCK_RETRY_DELAYS_MS: readonly number[] = [250, 500, 1000];
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 const CHAT_TYPES: ReadonlySet<string> = new Set(ACTION_TYPES);
 const JSON_HEADERS = { 'content-type': 'application/json', accept: 'application/json' };
@@ -138,10 +149,17 @@ export async function flushOutbox(deps: FlushDeps): Promise<FlushReport> {
 	try {
 		// 2. The lock, else (no Web Locks) only while no window is open.
 		if (deps.locks) {
-			return await deps.locks.request(lockName(userId), { ifAvailable: true }, async (lock) => {
-				if (lock) return sendAll(deps, queue, userId, report);
-				return tabHoldsLock(queue, userId, report);
-			});
+			const locks = deps.locks;
+			const delays = deps.lockRetryDelaysMs ?? LOCK_RETRY_DELAYS_MS;
+			for (let attempt = 0; ; attempt++) {
+				const got = await locks.request(lockName(userId), { ifAvailable: true }, async (lock) =>
+					lock ? { report: await sendAll(deps, queue, userId, report) } : null
+				);
+				if (got) return got.report;
+				const delay = delays[attempt];
+				if (delay === undefined) return await tabHoldsLock(queue, userId, report);
+				await sleep(delay);
+			}
 		}
 		if (await deps.hasOpenTabs()) return await tabHoldsLock(queue, userId, report);
 		return await sendAll(deps, queue, userId, report);
