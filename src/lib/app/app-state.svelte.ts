@@ -1,0 +1,183 @@
+/**
+ * The chat app's state, one instance per app (made by the root layout in the
+ * browser, passed down by context): the session, the one Outbox engine, and
+ * what the shell shows about it (connection, queue, "Synced N" toast).
+ *
+ *   no session ──signIn──> signed in (engine.setUser(user), connects)
+ *       ^                      │ token refused: connection reason 'unauthorized'
+ *       │                      │   -> banner "Sign in" -> signInAgain (queue kept)
+ *       └──── signOut ─────────┘ (setUser(null), DELETE /api/session best effort)
+ *
+ * The engine lives as long as the app: signing in and out only switches its
+ * user, so each user's queue stays in its own storage namespace.
+ *
+ * @example
+ * const app = new AppState();            // root layout
+ * setAppContext(app); setOutboxContext(app.outbox);
+ */
+import { getContext, hasContext, setContext } from 'svelte';
+import { createBrowserOutbox } from '../outbox/browser.js';
+import type { Outbox } from '../outbox/runtime/index.js';
+import { OutboxConnection, OutboxErrorState, OutboxQueue } from '../outbox/svelte/index.js';
+import { clearSession, loadSession, revokeSession, saveSession, SESSION_KEY, signIn, type Session } from './session.js';
+import { RoomDirectory } from './room-directory.svelte.js';
+import { reconnectNow } from './reconnect.js';
+
+export class AppState {
+	readonly outbox: Outbox;
+	readonly connection: OutboxConnection;
+	readonly queue: OutboxQueue;
+	readonly error: OutboxErrorState;
+	readonly rooms: RoomDirectory;
+	#session = $state<Session | null>(null);
+	#online = $state(true);
+	#toast = $state<number | null>(null);
+	#syncing = $state(false);
+	#forcing = false;
+	#runCounts = false;
+	#stops: Array<() => void> = [];
+
+	constructor() {
+		this.#session = loadSession();
+		this.outbox = createBrowserOutbox({
+			token: () => this.#session?.token ?? null,
+			...(this.#session ? { user: this.#session.user } : {})
+		});
+		this.connection = new OutboxConnection(this.outbox);
+		this.queue = new OutboxQueue(this.outbox);
+		this.error = new OutboxErrorState(this.outbox);
+		this.rooms = new RoomDirectory(() => this.#session);
+
+		const { connectivity } = this.outbox.deps;
+		this.#online = connectivity.current().online;
+		this.#stops.push(
+			connectivity.subscribe((state) => (this.#online = state.online)),
+			this.outbox.events.on('queue-processing-start', () => {
+				// A run counts as a sync when it sends what waited for the network (or the user asked).
+				const since = this.outbox.connection.get().lastConnectedAt ?? Number.POSITIVE_INFINITY;
+				this.#runCounts =
+					this.#forcing || this.outbox.list().some((item) => item.status !== 'failed' && (item.createdAt < since || item.attempts > 0));
+			}),
+			this.outbox.events.on('queue-processing-complete', ({ reconciled }) => {
+				if (this.#runCounts && reconciled > 0) this.#toast = reconciled;
+				this.#runCounts = false;
+			}),
+			this.outbox.connection.subscribe((state) => {
+				if (state.status === 'connected') void this.rooms.refresh();
+			})
+		);
+		if (typeof window !== 'undefined') {
+			// Another tab signed in or out: follow it.
+			const onStorage = (event: StorageEvent) => {
+				if (event.key === SESSION_KEY) void this.#adopt(loadSession());
+			};
+			window.addEventListener('storage', onStorage);
+			this.#stops.push(() => window.removeEventListener('storage', onStorage));
+		}
+	}
+
+	get session(): Session | null {
+		return this.#session;
+	}
+	get user(): Session['user'] | null {
+		return this.#session?.user ?? null;
+	}
+	/** `navigator.onLine`, as the engine's connectivity port reports it. */
+	get online(): boolean {
+		return this.#online;
+	}
+	/** The server refused the session (token revoked or expired): ask to sign in again. */
+	get signedOut(): boolean {
+		return this.connection.reason === 'unauthorized' || this.error.current?.kind === 'unauthorized';
+	}
+	/** Actions confirmed by the last sync run, while the toast shows; null: no toast. */
+	get toast(): number | null {
+		return this.#toast;
+	}
+	get syncing(): boolean {
+		return this.#syncing;
+	}
+
+	dismissToast(): void {
+		this.#toast = null;
+	}
+
+	/** Sign in (or create the account); resolves with the error sentence, or null when signed in. */
+	async signIn(name: string, password: string): Promise<string | null> {
+		const result = await signIn(name, password);
+		if (!result.ok) return result.message;
+		saveSession(result.session);
+		await this.#adopt(result.session);
+		return null;
+	}
+
+	/** Sign out: stop sending, forget the session here and on the server. The queue stays stored for this user. */
+	async signOut(): Promise<void> {
+		const token = this.#session?.token;
+		clearSession();
+		await this.#adopt(null);
+		// After setUser(null): the server closing our sockets must not look like a refused token.
+		if (token) void revokeSession(token);
+	}
+
+	/** The banner's "Sign in" (token refused): back to the form, the queue kept for when this user returns. */
+	async signInAgain(): Promise<void> {
+		clearSession();
+		await this.#adopt(null);
+	}
+
+	/** The banner's "Retry now": connect now instead of waiting for the backoff, then send what waits. */
+	retryNow(): void {
+		reconnectNow(this.outbox);
+		if (this.outbox.user) void this.outbox.flush();
+	}
+
+	/** "Sync now": send what waits, then ask the server for every open room's changes. */
+	async forceSync(): Promise<void> {
+		if (this.#syncing || !this.outbox.user) return;
+		this.#syncing = true;
+		this.#forcing = true;
+		const before = this.#toast;
+		let delivered = false;
+		const stop = this.outbox.events.on('queue-processing-complete', ({ reconciled }) => {
+			if (reconciled > 0) delivered = true;
+		});
+		try {
+			if (this.outbox.connection.get().status !== 'connected') reconnectNow(this.outbox);
+			await this.outbox.sync();
+		} finally {
+			stop();
+			this.#forcing = false;
+			this.#syncing = false;
+		}
+		// Nothing was waiting: still say the sync ran (unless a toast is up already).
+		if (!delivered && before === null && this.#toast === null && this.outbox.connection.get().status === 'connected') this.#toast = 0;
+	}
+
+	close(): void {
+		for (const stop of this.#stops.splice(0)) stop();
+		void this.outbox.close();
+	}
+
+	/** Make `session` the signed-in one (null: nobody); the engine switches its user (and queue) with it. */
+	async #adopt(session: Session | null): Promise<void> {
+		const previous = this.#session;
+		this.#session = session;
+		this.#toast = null;
+		// From null first, so a refused session of the same user starts afresh (new token, sending again).
+		if (this.outbox.user && (session === null || previous?.token !== session.token)) await this.outbox.setUser(null);
+		if (session) await this.outbox.setUser(session.user);
+		this.rooms.reset();
+	}
+}
+
+const KEY = Symbol('outbox-app');
+
+export function setAppContext(app: AppState): AppState {
+	return setContext(KEY, app);
+}
+
+export function getAppContext(): AppState {
+	if (!hasContext(KEY)) throw new Error('getAppContext: no app state here; the root layout sets it');
+	return getContext<AppState>(KEY);
+}
