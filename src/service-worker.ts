@@ -32,6 +32,7 @@ import {
 	type FlushDeps,
 	type FlushReportMessage
 } from '$lib/app/sw/flush';
+import { readSignedInUser, SESSION_CACHE } from '$lib/app/sw/session-marker';
 
 declare let self: ServiceWorkerGlobalScope;
 
@@ -43,7 +44,8 @@ interface SyncEvent extends ExtendableEvent {
 
 const ASSET_CACHE = `outbox-assets-${version}`;
 const PAGE_CACHE = `outbox-pages-${version}`;
-const OWN_CACHES = new Set([ASSET_CACHE, PAGE_CACHE]);
+/** Kept across versions: the page's record of who is signed in (session-marker.ts). */
+const OWN_CACHES = new Set([ASSET_CACHE, PAGE_CACHE, SESSION_CACHE]);
 const SHELL_KEY = '/__outbox-shell';
 const NAVIGATION_TIMEOUT_MS = 3000;
 const MAX_PAGES = 30;
@@ -193,6 +195,7 @@ function flushDeps(): FlushDeps {
 	return {
 		fetch: (input, init) => fetch(input, init),
 		locks: typeof locks?.request === 'function' ? locks : null,
+		signedInUser: () => readSignedInUser(self.caches),
 		openQueue: () => idbQueueAccess(self.indexedDB),
 		hasOpenTabs: async () => (await self.clients.matchAll({ type: 'window' })).length > 0,
 		now: () => Date.now(),

@@ -110,6 +110,8 @@ interface BenchWindow {
 		requestBackgroundFlush(): Promise<boolean>;
 		lockName(userId: string): string;
 		lockHeld(name: string): Promise<boolean>;
+		writeSignedInUser(userId: string | null): Promise<void>;
+		readSignedInUser(): Promise<string | null>;
 		reports: Array<{ ok: boolean; report: { status: string; sent: string[]; failed: string[]; retry: string[]; requests: number } | null }>;
 	};
 	__outbox: any;
@@ -117,17 +119,22 @@ interface BenchWindow {
 
 /** Sign in on the bench page (the session cookie lands in the context) and start the kit's browser outbox. */
 async function startOutbox(page: Page, name: string, options: { autoConnect?: boolean } = {}) {
-	return page.evaluate(
+	const started = page.evaluate(
 		async ({ name, autoConnect }) => {
 			const w = window as unknown as BenchWindow;
 			const { token, user } = await w.__sw.signIn(name);
 			const outbox = w.__sw.createBrowserOutbox({ token: () => token, user, autoConnect });
 			await outbox.ready;
 			w.__outbox = outbox;
+			// As the app's layout does (watchQueueForBackgroundSync): tell the worker who is signed in.
+			await w.__sw.writeSignedInUser(user.id);
 			return user;
 		},
 		{ name, autoConnect: options.autoConnect ?? true }
 	);
+	const user = await started;
+	await expect.poll(() => page.evaluate(() => (window as unknown as BenchWindow).__sw.readSignedInUser())).toBe(user.id);
+	return user;
 }
 
 /** The user's queue as IndexedDB holds it (read by the kit's storage adapter). */
@@ -310,5 +317,42 @@ test('the page registers the outbox-flush sync while offline and the browser fir
 	]);
 	const next = await openBench(context);
 	expect(await storedItems(next, user.id)).toEqual([]);
+	await context.close();
+});
+
+test('signed out while offline (the cookie still valid): the worker sends nothing; back in, it does', async ({ browser }) => {
+	const room = 'sw-signed-out';
+	const context = await browser.newContext();
+	const control = await workerControl(context);
+	const page = await openBench(context);
+	const user = await startOutbox(page, 'leaver');
+	await context.setOffline(true);
+	const ids = await page.evaluate(async (room) => {
+		const w = window as unknown as BenchWindow & { __sw: { watchQueueForBackgroundSync(o: unknown, r?: () => Promise<boolean>): () => void } };
+		w.__sw.watchQueueForBackgroundSync(w.__outbox, async () => true);
+		const ids: string[] = [];
+		for (const body of ['queued before sign-out 1', 'queued before sign-out 2']) ids.push((await w.__outbox.add('send_message', `room:${room}`, { body })).id);
+		// Sign out offline: the revoking DELETE /api/session cannot go, the cookie stays.
+		await w.__outbox.setUser(null);
+		return ids;
+	}, room);
+	await expect.poll(() => page.evaluate(() => (window as unknown as BenchWindow).__sw.readSignedInUser())).toBeNull();
+	await page.close();
+	await context.setOffline(false);
+	const watcher = await openBench(context); // holds no lock; hears the worker's reports
+	expect(await watcher.evaluate(() => fetch('/api/session').then((r) => r.status))).toBe(200);
+
+	await dispatchFlush(control);
+	await expect
+		.poll(() => watcher.evaluate(() => (window as unknown as BenchWindow).__sw.reports.map((r) => [r.ok, r.report?.status, r.report?.requests])))
+		.toEqual([[true, 'signed-out', 0]]);
+	const other = await peer('leaver-peer');
+	expect(await other.messages(room)).toEqual([]);
+	expect((await storedItems(watcher, user.id)).map((item) => item.id)).toEqual(ids);
+
+	// The same user signs in again: now the worker may flush their queue.
+	await watcher.evaluate((id) => (window as unknown as BenchWindow).__sw.writeSignedInUser(id), user.id);
+	await dispatchFlush(control);
+	await expect.poll(async () => (await other.messages(room)).map((m) => m.client_id), { timeout: 15_000 }).toEqual(ids);
 	await context.close();
 });

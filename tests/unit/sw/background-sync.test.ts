@@ -60,6 +60,36 @@ describe('watchQueueForBackgroundSync', () => {
 	});
 });
 
+describe('the signed-in user for the worker', () => {
+	it('is recorded at once and on every change, sign-out included', async () => {
+		const f = fakeOutbox();
+		const outbox = { ...f.outbox, user: { id: 'u1' } as { id: string } | null };
+		const recorded: Array<string | null> = [];
+		watchQueueForBackgroundSync(outbox, async () => true, async (id) => void recorded.push(id));
+		expect(recorded).toEqual(['u1']);
+		f.items(1);
+		expect(recorded).toEqual(['u1']);
+		outbox.user = null;
+		f.items(0);
+		expect(recorded).toEqual(['u1', null]);
+		outbox.user = { id: 'u2' };
+		f.connection('connecting');
+		expect(recorded).toEqual(['u1', null, 'u2']);
+	});
+
+	it('a tab that starts signed out records nothing until someone signs in there', () => {
+		const f = fakeOutbox();
+		const outbox = { ...f.outbox, user: null as { id: string } | null };
+		const recorded: Array<string | null> = [];
+		watchQueueForBackgroundSync(outbox, async () => true, async (id) => void recorded.push(id));
+		f.connection('connecting');
+		expect(recorded).toEqual([]);
+		outbox.user = { id: 'u3' };
+		f.items(0);
+		expect(recorded).toEqual(['u3']);
+	});
+});
+
 describe('requestBackgroundFlush', () => {
 	it('is false where there is no service worker (Node)', async () => {
 		expect(await requestBackgroundFlush()).toBe(false);

@@ -60,7 +60,14 @@ function perAction(verdicts: Record<string, Verdict> = {}): Handler {
 		});
 }
 
-function setup(options: { items: QueueItem[]; session?: Response | 'network'; handler?: Handler; lockFree?: boolean | boolean[]; locks?: boolean }) {
+function setup(options: {
+	items: QueueItem[];
+	session?: Response | 'network';
+	handler?: Handler;
+	lockFree?: boolean | boolean[];
+	locks?: boolean;
+	appUser?: string | null;
+}) {
 	const queue = new MemoryQueue(options.items);
 	const posts: Array<{ room: string; actions: Array<{ client_id: string; type: string; payload: Record<string, unknown> }> }> = [];
 	const handler = options.handler ?? perAction();
@@ -92,6 +99,7 @@ function setup(options: { items: QueueItem[]; session?: Response | 'network'; ha
 			return answer;
 		},
 		locks: options.locks === false ? null : locks,
+		signedInUser: async () => (options.appUser === undefined ? USER : options.appUser),
 		openQueue: async () => queue,
 		hasOpenTabs: async () => !(options.lockFree ?? true),
 		now: () => 5000,
@@ -130,6 +138,15 @@ describe('flushOutbox', () => {
 		expect(report.status).toBe('signed-out');
 		expect(t.posts).toEqual([]);
 		expect(t.lockRequests).toEqual([]);
+	});
+
+	it('the app signed out (maybe offline, the cookie still valid) or another user signed in: nothing is sent', async () => {
+		for (const appUser of [null, 'u2']) {
+			const t = setup({ items: [item('i1', 'room:a', 'x')], appUser });
+			await expect(flushOutbox(t.deps)).resolves.toMatchObject({ status: 'signed-out', requests: 0 });
+			expect(t.lockRequests).toEqual([]);
+			expect(t.queue.items_.get('i1')?.status).toBe('queued');
+		}
 	});
 
 	it('no network for the session check: rejects so the browser retries', async () => {

@@ -8,6 +8,7 @@
  */
 import type { QueueItem } from '../../outbox/core/queue-item.js';
 import { FLUSH_TAG } from './flush.js';
+import { writeSignedInUser } from './session-marker.js';
 
 interface SyncManagerLike {
 	register(tag: string): Promise<void>;
@@ -35,14 +36,18 @@ export async function requestBackgroundFlush(): Promise<boolean> {
 	}
 }
 
-/** What `watchQueueForBackgroundSync` needs of the outbox (its `subscribe` and `connection`). */
+/** What `watchQueueForBackgroundSync` needs of the outbox (its `subscribe`, `connection` and `user`). */
 export interface WatchedOutbox {
+	/** The engine's signed-in user, recorded for the worker on every change (session-marker.ts). */
+	readonly user?: { id: string } | null;
 	subscribe(listener: (items: readonly QueueItem[]) => void): () => void;
 	connection?: { subscribe(listener: (state: { status: string }) => void): () => void };
 }
 
 /**
- * Keep an `outbox-flush` sync registered while actions wait: whenever the
+ * Record the engine's signed-in user for the worker (it flushes only that
+ * user's queue, and nothing after a sign-out), and keep an `outbox-flush`
+ * sync registered while actions wait: whenever the
  * queue holds unsent (queued or sending) items and this tab cannot send them
  * right now (not connected), and when the page is hidden or left with items
  * waiting (the tab may never come back). While connected and visible, the
@@ -53,8 +58,22 @@ export interface WatchedOutbox {
  * // +layout.svelte, once the outbox exists:
  * onMount(() => watchQueueForBackgroundSync(outbox));
  */
-export function watchQueueForBackgroundSync(outbox: WatchedOutbox, request: () => Promise<boolean> = requestBackgroundFlush): () => void {
+export function watchQueueForBackgroundSync(
+	outbox: WatchedOutbox,
+	request: () => Promise<boolean> = requestBackgroundFlush,
+	recordUser: (userId: string | null) => Promise<void> = writeSignedInUser
+): () => void {
 	let waiting = 0;
+	// A tab that starts with nobody signed in records nothing (another tab, or a
+	// dev page, may be signed in); a sign-out in this tab is a change and is recorded.
+	let recorded: string | null = null;
+	const recordCurrentUser = () => {
+		if (!('user' in outbox)) return;
+		const id = outbox.user?.id ?? null;
+		if (id === recorded) return;
+		recorded = id;
+		void recordUser(id);
+	};
 	let connected = false;
 	let registeredFor = 0; // the waiting count the last registration covered
 
@@ -71,6 +90,8 @@ export function watchQueueForBackgroundSync(outbox: WatchedOutbox, request: () =
 	const stops: Array<() => void> = [];
 	stops.push(
 		outbox.subscribe((items) => {
+			// The queue is reloaded (and listeners told) on every user switch: a sign-out is seen here too.
+			recordCurrentUser();
 			waiting = items.filter((item) => item.status !== 'failed').length;
 			maybeRegister(false);
 		})
@@ -78,6 +99,7 @@ export function watchQueueForBackgroundSync(outbox: WatchedOutbox, request: () =
 	if (outbox.connection) {
 		stops.push(
 			outbox.connection.subscribe((state) => {
+				recordCurrentUser();
 				const was = connected;
 				connected = state.status === 'connected';
 				if (was && !connected) registeredFor = 0; // a new outage: register again

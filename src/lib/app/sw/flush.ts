@@ -3,6 +3,9 @@
  * queue over `POST /api/sync/events` while no tab is open.
  *
  * 1. Who: `GET /api/session` with the session cookie. 401 → nothing to do.
+ *    The cookie's user must also be the one the app last recorded as signed
+ *    in (session-marker.ts): a sign-out made offline leaves a valid cookie
+ *    behind, and that user's queue must then stay unsent.
  * 2. The lock: the leader tab holds the Web Lock `outbox:<userId>` for its
  *    whole life (tab-coordinator.ts). The worker asks for the same lock with
  *    `ifAvailable` (a few times over ~2 s: a tab that has just closed may
@@ -73,6 +76,8 @@ export interface FlushDeps {
 	fetch: typeof fetch;
 	/** `navigator.locks`; null where Web Locks are missing (then `hasOpenTabs` decides). */
 	locks: LockPort | null;
+	/** The user the app last recorded as signed in (session-marker.ts); null: nobody. */
+	signedInUser(): Promise<string | null>;
 	/** Opens the queue; null when there is no queue database (nothing was ever queued). */
 	openQueue(): Promise<QueueAccess | null>;
 	/** Whether any window of the app is open (the fallback without Web Locks). */
@@ -143,6 +148,8 @@ export async function flushOutbox(deps: FlushDeps): Promise<FlushReport> {
 	const userId = ((await session.json()) as { user?: { id?: unknown } }).user?.id;
 	if (typeof userId !== 'string' || userId === '') throw new FlushIncompleteError('GET /api/session gave no user id', report);
 	report.userId = userId;
+	// Signed out in the app (maybe offline, so the cookie survived): not this user's turn.
+	if ((await deps.signedInUser()) !== userId) return { ...report, status: 'signed-out' };
 
 	const queue = await deps.openQueue();
 	if (!queue) return report;
