@@ -356,3 +356,95 @@ test('signed out while offline (the cookie still valid): the worker sends nothin
 	await expect.poll(async () => (await other.messages(room)).map((m) => m.client_id), { timeout: 15_000 }).toEqual(ids);
 	await context.close();
 });
+
+// ---- Through the chat app itself (DESIGN.md "App contract" test ids).
+
+interface UiRow {
+	status: string | null;
+	clientId: string | null;
+	seq: string | null;
+	body: string;
+}
+
+async function uiRows(page: Page): Promise<UiRow[]> {
+	return page.getByTestId('message').evaluateAll((elements) =>
+		elements.map((el) => ({
+			status: el.getAttribute('data-status'),
+			clientId: el.getAttribute('data-client-id'),
+			seq: el.getAttribute('data-seq'),
+			body: (el.querySelector('[data-testid="message-body"]')?.textContent ?? '').trim()
+		}))
+	);
+}
+
+async function signInThroughApp(page: Page, name: string) {
+	await page.goto(server.url + '/');
+	await page.getByTestId('signin-name').fill(name);
+	await page.getByTestId('signin-password').fill(`pw-${name}`);
+	await page.getByTestId('signin-submit').click();
+	await page.waitForURL(/\/rooms\/lobby\/?$/);
+	await expect(page.getByTestId('composer-input')).toBeVisible();
+	await page.evaluate(() => navigator.serviceWorker.ready);
+}
+
+async function sendThroughApp(page: Page, body: string) {
+	const before = await page.getByTestId('message').count();
+	await page.getByTestId('composer-input').fill(body);
+	await page.getByTestId('send-button').click();
+	await expect(page.getByTestId('message')).toHaveCount(before + 1);
+}
+
+test('the app: a reload of a room while offline renders the app shell with the composer', async ({ browser }) => {
+	const context = await browser.newContext();
+	const page = await context.newPage();
+	await signInThroughApp(page, 'shell-user');
+	await expect(page.getByTestId('connection-banner')).toHaveCount(0, { timeout: 10_000 });
+
+	await context.setOffline(true);
+	const response = await page.reload();
+	expect(response?.fromServiceWorker()).toBe(true);
+	expect(new URL(page.url()).pathname).toBe('/rooms/lobby');
+	await expect(page.getByTestId('composer-input')).toBeVisible();
+	await expect(page.getByTestId('connection-banner')).toContainText(/offline/i);
+	await page.screenshot({ path: 'test-results/service-worker-app-offline-reload.png' });
+	await context.close();
+});
+
+test('the app, scenario 11: messages sent offline, the tab closed, the network back: the worker delivers them and the next visit shows them sent', async ({ browser }) => {
+	const room = 'sw-app-eleven';
+	const context = await browser.newContext();
+	const control = await workerControl(context);
+	const page = await context.newPage();
+	await signInThroughApp(page, 'app-eleven');
+	await page.goto(server.url + `/rooms/${room}`);
+	await expect(page.getByTestId('composer-input')).toBeVisible();
+	await expect(page.getByTestId('connection-banner')).toHaveCount(0, { timeout: 10_000 });
+
+	await context.setOffline(true);
+	await expect(page.getByTestId('connection-banner')).toContainText(/offline/i);
+	const bodies = ['app offline one', 'app offline two', 'app offline three'];
+	for (const body of bodies) await sendThroughApp(page, body);
+	const pending = await uiRows(page);
+	expect(pending.map((r) => [r.body, r.status])).toEqual(bodies.map((b) => [b, 'pending']));
+	await expect(page.getByTestId('pending-badge')).toContainText('3');
+	const ids = pending.map((r) => r.clientId);
+	await page.close();
+
+	const other = await peer('app-eleven-peer');
+	await context.setOffline(false);
+	await expect.poll(() => control.blank.evaluate(() => navigator.onLine)).toBe(true);
+	// The worker delivers (the app also registered a real Background Sync while
+	// offline; whichever fires first sends, the lock keeps it to one sender).
+	await dispatchFlush(control);
+	await expect.poll(async () => (await other.messages(room)).map((m) => [m.body, m.client_id]), { timeout: 15_000 }).toEqual(bodies.map((b, i) => [b, ids[i]]));
+	expect((await other.messages(room)).map((m) => m.seq)).toEqual([1, 2, 3]);
+
+	const next = await context.newPage();
+	await next.goto(server.url + `/rooms/${room}`);
+	await expect
+		.poll(() => uiRows(next), { timeout: 10_000 })
+		.toEqual(bodies.map((body, i) => ({ body, status: 'sent', clientId: ids[i], seq: String(i + 1) })));
+	await expect(next.getByTestId('pending-badge')).toHaveCount(0);
+	await next.screenshot({ path: 'test-results/service-worker-app-scenario-11.png' });
+	await context.close();
+});
