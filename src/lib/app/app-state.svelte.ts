@@ -22,6 +22,7 @@ import { OutboxConnection, OutboxErrorState, OutboxQueue } from '../outbox/svelt
 import { clearSession, loadSession, revokeSession, saveSession, SESSION_KEY, signIn, type Session } from './session.js';
 import { RoomDirectory } from './room-directory.svelte.js';
 import { reconnectNow } from './reconnect.js';
+import { FLUSH_REPORT, type FlushReportMessage } from './sw/flush.js';
 
 export class AppState {
 	readonly outbox: Outbox;
@@ -34,7 +35,7 @@ export class AppState {
 	#toast = $state<number | null>(null);
 	#syncing = $state(false);
 	#forcing = false;
-	#runCounts = false;
+	#runWaited = false;
 	#stops: Array<() => void> = [];
 
 	constructor() {
@@ -52,20 +53,31 @@ export class AppState {
 		this.#online = connectivity.current().online;
 		this.#stops.push(
 			connectivity.subscribe((state) => (this.#online = state.online)),
-			this.outbox.events.on('queue-processing-start', () => {
-				// A run counts as a sync when it sends what waited for the network (or the user asked).
+			// A run counts as a sync when it delivers something that waited for the network
+			// (made before the current connection came up), or when the user asked ("Sync now").
+			this.outbox.events.on('call-reconciled', ({ item }) => {
 				const since = this.outbox.connection.get().lastConnectedAt ?? Number.POSITIVE_INFINITY;
-				this.#runCounts =
-					this.#forcing || this.outbox.list().some((item) => item.status !== 'failed' && (item.createdAt < since || item.attempts > 0));
+				if (item.createdAt < since) this.#runWaited = true;
 			}),
 			this.outbox.events.on('queue-processing-complete', ({ reconciled }) => {
-				if (this.#runCounts && reconciled > 0) this.#toast = reconciled;
-				this.#runCounts = false;
+				if ((this.#runWaited || this.#forcing) && reconciled > 0) this.#toast = reconciled;
+				this.#runWaited = false;
 			}),
 			this.outbox.connection.subscribe((state) => {
 				if (state.status === 'connected') void this.rooms.refresh();
 			})
 		);
+		if (typeof navigator !== 'undefined' && navigator.serviceWorker) {
+			// The service worker delivered the queue by Background Sync (no tab could): say so too.
+			const onWorkerMessage = (event: MessageEvent) => {
+				const data = event.data as Partial<FlushReportMessage> | null;
+				if (data?.type !== FLUSH_REPORT || !data.ok || data.report?.userId !== this.user?.id) return;
+				const sent = data.report?.sent.length ?? 0;
+				if (sent > 0) this.#toast = sent;
+			};
+			navigator.serviceWorker.addEventListener('message', onWorkerMessage);
+			this.#stops.push(() => navigator.serviceWorker.removeEventListener('message', onWorkerMessage));
+		}
 		if (typeof window !== 'undefined') {
 			// Another tab signed in or out: follow it.
 			const onStorage = (event: StorageEvent) => {

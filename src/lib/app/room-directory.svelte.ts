@@ -6,7 +6,7 @@
  */
 import type { RoomEntry } from '../components/index.js';
 import type { Session } from './session.js';
-import { fetchRooms, mergeRooms, peopleKey, readJson, visitedKey, writeJson, type ServerRoom } from './rooms.js';
+import { fetchRooms, mergeRooms, roomAccess, peopleKey, readJson, visitedKey, writeJson, type ServerRoom } from './rooms.js';
 
 const isStringArray = (v: unknown) => Array.isArray(v) && v.every((s) => typeof s === 'string');
 const isStringRecord = (v: unknown) =>
@@ -55,7 +55,7 @@ export class RoomDirectory {
 		const me = this.#userId;
 		if (!slug || !me) return;
 		this.#server = this.#server.map((room) => (room.slug === slug ? { ...room, unread_count: 0 } : room));
-		if (this.#visited.includes(slug)) return;
+		if (this.#visited.includes(slug) || roomAccess(slug, me) !== 'ok') return;
 		this.#visited = [...this.#visited, slug];
 		writeJson(visitedKey(me), this.#visited);
 	}

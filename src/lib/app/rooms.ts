@@ -19,6 +19,9 @@ export const visitedKey = (userId: string) => `outbox:rooms:${userId}`;
 /** Names of people seen in rooms (id -> name), per user, to label direct conversations. */
 export const peopleKey = (userId: string) => `outbox:people:${userId}`;
 
+/** Sends of a room refused before they were queued (kept so a reload keeps their text), per user. */
+export const rejectedKey = (userId: string, slug: string) => `outbox:rejected:${userId}:${slug}`;
+
 export const DEFAULT_ROOM = 'lobby';
 
 /** Whether `me` may open `slug`, as the server decides it (`roomAccess`), known before any network. */
@@ -64,7 +67,7 @@ export function mergeRooms(
 	if (current) slugs.add(current);
 	const entries: RoomEntry[] = [];
 	for (const slug of slugs) {
-		if (roomAccess(slug, me) !== 'ok' && slug !== current) continue;
+		if (roomAccess(slug, me) !== 'ok') continue;
 		const partner = dmPartner(slug, me);
 		const entry: RoomEntry = { slug, unread_count: slug === current ? 0 : (unread.get(slug) ?? 0) };
 		if (partner) entry.label = `@ ${people[partner] ?? partner}`;
@@ -90,6 +93,14 @@ export function writeJson(key: string, value: unknown): void {
 		globalThis.localStorage?.setItem(key, JSON.stringify(value));
 	} catch {
 		// Storage full or blocked: the list is a convenience.
+	}
+}
+
+export function removeKey(key: string): void {
+	try {
+		globalThis.localStorage?.removeItem(key);
+	} catch {
+		// Blocked storage: nothing was kept either.
 	}
 }
 
