@@ -107,6 +107,18 @@ export function createOutboxApi(parts: EngineParts): Outbox {
 			const previous = session.user;
 			session.user = nextUser;
 			if (previous?.id === nextUser?.id) {
+				// The same user signing in afresh (a new token) ends a refused session: connect and send again.
+				const status = transport.status();
+				const refused = session.signInRequired || (status.status === 'disconnected' && status.reason === 'unauthorized');
+				if (nextUser !== null && refused) {
+					session.signInRequired = false;
+					if (error.get()?.kind === 'unauthorized') setError(null);
+					if (o.autoConnect) {
+						transport.disconnect();
+						transport.connect();
+					}
+					loop.schedule();
+				}
 				rooms.invalidateAll();
 				return session.ready;
 			}

@@ -61,6 +61,43 @@ describe('engine connection', () => {
 		expect(tab.outbox.list().map((i) => i.status)).toEqual(['failed', 'queued']);
 	});
 
+	it('sends again when the same user signs in afresh after the server refused the session on a push', async () => {
+		const world = new World();
+		const tab = world.tab('ann');
+		await tab.outbox.ready;
+		world.model.intercept = (request) => (request.event === 'send_message' ? { status: 'error', response: { reason: 'unauthorized' } } : undefined);
+		await tab.outbox.add('send_message', ROOM, { body: 'a' });
+		await world.run(100);
+		world.model.intercept = null;
+		const waiting = await tab.outbox.add('send_message', ROOM, { body: 'b' });
+		await world.run(2000);
+		expect(tab.outbox.list().map((i) => i.status)).toEqual(['failed', 'queued']);
+
+		// Signed in again (a new token): the same user, so the same queue.
+		await tab.outbox.setUser('ann');
+		await world.until(() => tab.outbox.get(waiting.id) === undefined, 2000, 'the waiting item sent');
+		expect(world.model.messages.map((m) => m.client_id)).toEqual([waiting.id]);
+		expect(tab.outbox.error.get()).toBeNull();
+		expect(tab.outbox.list().map((i) => i.status)).toEqual(['failed']);
+	});
+
+	it('connects again when the same user signs in afresh after the server refused the token', async () => {
+		const world = new World();
+		const tab = world.tab(null);
+		world.model.attach(tab.pair, 'ann');
+		tab.pair.server.refuse = 'unauthorized';
+		await tab.outbox.setUser('ann');
+		const waiting = await tab.outbox.add('send_message', ROOM, { body: 'kept' });
+		await world.run(500);
+		expect(tab.outbox.connection.get()).toMatchObject({ status: 'disconnected', reason: 'unauthorized' });
+
+		tab.pair.server.refuse = null;
+		await tab.outbox.setUser('ann');
+		await world.until(() => tab.outbox.connection.get().status === 'connected', 2000, 'connected');
+		await world.until(() => tab.outbox.count === 0, 2000, 'queued item sent');
+		expect(world.model.messages.map((m) => m.client_id)).toEqual([waiting.id]);
+	});
+
 	it('on reconnect flushes the queue first, then syncs each open room from its cursor, paging until complete', async () => {
 		const world = new World();
 		world.model.syncPageSize = 2;
