@@ -24,6 +24,9 @@ import { RoomDirectory } from './room-directory.svelte.js';
 import { reconnectNow } from './reconnect.js';
 import { FLUSH_REPORT, type FlushReportMessage } from './sw/flush.js';
 
+/** How often the room list's unread counts are refreshed while connected and visible (ms). */
+const ROOMS_REFRESH_MS = 20_000;
+
 export class AppState {
 	readonly outbox: Outbox;
 	readonly connection: OutboxConnection;
@@ -79,6 +82,16 @@ export class AppState {
 			this.#stops.push(() => navigator.serviceWorker.removeEventListener('message', onWorkerMessage));
 		}
 		if (typeof window !== 'undefined') {
+			// Unread counts of the other rooms: no pushes come from rooms we are not in, so ask now and then.
+			const refreshRooms = () => {
+				if (document.visibilityState === 'visible' && this.outbox.connection.get().status === 'connected') void this.rooms.refresh();
+			};
+			const timer = setInterval(refreshRooms, ROOMS_REFRESH_MS);
+			document.addEventListener('visibilitychange', refreshRooms);
+			this.#stops.push(
+				() => clearInterval(timer),
+				() => document.removeEventListener('visibilitychange', refreshRooms)
+			);
 			// Another tab signed in or out: follow it.
 			const onStorage = (event: StorageEvent) => {
 				if (event.key === SESSION_KEY) void this.#adopt(loadSession());
