@@ -17,7 +17,7 @@
  */
 import { getContext, hasContext, setContext } from 'svelte';
 import { createBrowserOutbox } from '../outbox/browser.js';
-import type { Outbox } from '../outbox/runtime/index.js';
+import type { Outbox, Room } from '../outbox/runtime/index.js';
 import { OutboxConnection, OutboxErrorState, OutboxQueue } from '../outbox/svelte/index.js';
 import { clearSession, loadSession, revokeSession, saveSession, SESSION_KEY, signIn, type Session } from './session.js';
 import { RoomDirectory } from './room-directory.svelte.js';
@@ -40,6 +40,7 @@ export class AppState {
 	#forcing = false;
 	#runWaited = false;
 	#stops: Array<() => void> = [];
+	#roomHolds = new Map<string, number>();
 
 	constructor() {
 		this.#session = loadSession();
@@ -121,6 +122,24 @@ export class AppState {
 	}
 	get syncing(): boolean {
 		return this.#syncing;
+	}
+
+	/**
+	 * The room facade for `topic`, counted: a room shown twice (a re-keyed
+	 * view mounting before the old one is gone) is left only by the last.
+	 * Pair every call with `releaseRoom`.
+	 */
+	holdRoom(topic: string): Room {
+		this.#roomHolds.set(topic, (this.#roomHolds.get(topic) ?? 0) + 1);
+		return this.outbox.room(topic);
+	}
+
+	/** Leave the room once nothing shows it (its snapshot stays stored for next time). */
+	releaseRoom(topic: string): void {
+		const holds = (this.#roomHolds.get(topic) ?? 0) - 1;
+		if (holds > 0) return void this.#roomHolds.set(topic, holds);
+		this.#roomHolds.delete(topic);
+		this.outbox.room(topic).leave();
 	}
 
 	dismissToast(): void {
