@@ -100,7 +100,10 @@ export function createOutbox(options: OutboxOptions): Outbox {
 		}
 	});
 
-	const canSend = () => !session.closed && session.user !== null && !session.signInRequired && tabs.isLeader() && connection.get().status === 'connected';
+	/** Takeovers reading the queue from storage: nothing is sent until they are applied, or a stale read brings back what was sent meanwhile. */
+	let takingOver = 0;
+	const canSend = () =>
+		!session.closed && session.user !== null && !session.signInRequired && tabs.isLeader() && takingOver === 0 && connection.get().status === 'connected';
 
 	const joins = new TopicJoins(transport, {
 		joined(topic) {
@@ -245,8 +248,13 @@ export function createOutbox(options: OutboxOptions): Outbox {
 			if (cameOnline) reconnectNow();
 		}),
 		tabs.subscribe((isLeader) => {
-			if (isLeader && session.user !== null) void store.takeOver().then(() => loop.schedule());
-			else loop.schedule();
+			if (isLeader && session.user !== null) {
+				takingOver++;
+				void store.takeOver().finally(() => {
+					takingOver--;
+					loop.schedule();
+				});
+			} else loop.schedule();
 		}),
 		tabs.onBroadcast((message) => {
 			if (session.closed || message.namespace !== store.namespace) return;

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { isStorageError } from '../../../../src/lib/outbox/ports.js';
+import { FakeClock, MemoryStorage } from '../../../../src/lib/outbox/testing/index.js';
 import { World } from './harness.js';
 
 const ROOM = 'room:lobby';
@@ -127,4 +128,48 @@ describe('engine tabs', () => {
 		expect(follower.pair.server.receivedOf('send_batch').length).toBeGreaterThan(0);
 		expect(world.storage.snapshot('ann')).toEqual([]);
 	});
+
+	it('a tab that just became the leader sends nothing before it has read the queue from storage, so nothing goes twice', async () => {
+		const storage = new SlowReadStorage();
+		const world = new World({ storage });
+		storage.clock = world.clock;
+		const leader = world.tab('ann');
+		const follower = world.tab('ann');
+		await Promise.all([leader.outbox.ready, follower.outbox.ready]);
+		await world.run(50);
+		leader.pair.setReachable(false); // the old leader cannot send what is added
+		await world.run(50);
+		const ids = [(await follower.outbox.add('send_message', ROOM, { body: 'one' })).id, (await follower.outbox.add('send_message', ROOM, { body: 'two' })).id];
+		await world.run(50);
+		const reconciled: string[] = [];
+		follower.outbox.events.on('call-reconciled', ({ item }) => reconciled.push(item.id));
+
+		// The leader goes; the follower leads and reads the queue from storage (slowly, as IndexedDB
+		// may), while something asks it to send: what it sends meanwhile must not come back from that read.
+		storage.readDelayMs = 200;
+		void leader.outbox.close();
+		expect(follower.outbox.isLeader).toBe(true);
+		void follower.outbox.flush();
+
+		await world.until(() => follower.outbox.count === 0, 5_000, 'the new leader drained the queue');
+		await world.run(500);
+		const pushed = follower.pair.server.received
+			.filter((r) => r.event === 'send_batch' || r.event === 'send_message')
+			.flatMap((r) => (r.event === 'send_batch' ? (r.payload.actions as Array<{ client_id: string }>).map((a) => a.client_id) : [String(r.payload.client_id)]));
+		expect(pushed).toEqual(ids);
+		expect(reconciled).toEqual(ids);
+		expect(follower.outbox.count).toBe(0);
+		expect(world.model.messages.map((m) => m.client_id)).toEqual(ids);
+	});
 });
+
+/** Memory storage whose reads take `readDelayMs` of fake time (IndexedDB is not instant). */
+class SlowReadStorage extends MemoryStorage {
+	clock: FakeClock | null = null;
+	readDelayMs = 0;
+	override async getAll(namespace: string) {
+		const items = await super.getAll(namespace);
+		if (this.readDelayMs > 0 && this.clock) await new Promise<void>((resolve) => this.clock!.setTimeout(resolve, this.readDelayMs));
+		return items;
+	}
+}
