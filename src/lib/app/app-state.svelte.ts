@@ -41,6 +41,7 @@ export class AppState {
 	#runWaited = false;
 	#stops: Array<() => void> = [];
 	#roomHolds = new Map<string, number>();
+	#resumeName = $state<string | null>(null);
 
 	constructor() {
 		this.#session = loadSession();
@@ -150,6 +151,7 @@ export class AppState {
 	async signIn(name: string, password: string): Promise<string | null> {
 		const result = await signIn(name, password);
 		if (!result.ok) return result.message;
+		this.#resumeName = null;
 		saveSession(result.session);
 		await this.#adopt(result.session);
 		return null;
@@ -166,8 +168,14 @@ export class AppState {
 
 	/** The banner's "Sign in" (token refused): back to the form, the queue kept for when this user returns. */
 	async signInAgain(): Promise<void> {
+		this.#resumeName = this.user?.name ?? null;
 		clearSession();
 		await this.#adopt(null);
+	}
+
+	/** Who was asked to sign in again (the server refused their session), for the sign-in page to say so. */
+	get resumeName(): string | null {
+		return this.#resumeName;
 	}
 
 	/** The banner's "Retry now": connect now instead of waiting for the backoff, then send what waits. */
