@@ -2,7 +2,8 @@
  * Server throughput, side by side in one run: acked `send_message`s per
  * second through the real server and the official phoenix client, sent
  * (a) one at a time awaiting each reply, (b) pipelined, (c) as `send_batch`
- * of 100; plus the SQLite store alone (one action per transaction vs 100).
+ * of 100; plus the SQLite store alone (one call at a time, ten calls at once
+ * sharing a commit, one call of 100 actions).
  * The clients run in this same process, so their CPU is part of the cost.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -114,6 +115,13 @@ async function storeRuns(): Promise<Result[]> {
 		results.push(
 			await timed('store: one action per transaction', 5000, async () => {
 				for (let i = 0; i < 5000; i++) await store.applyActions(author, 'store-bench', [action()]);
+			})
+		);
+		results.push(
+			await timed('store: one action per call, 10 calls at once (group commit)', 5000, async () => {
+				for (let i = 0; i < 500; i++) {
+					await Promise.all(Array.from({ length: 10 }, () => store.applyActions(author, 'store-bench', [action()])));
+				}
 			})
 		);
 		results.push(

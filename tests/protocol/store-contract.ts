@@ -12,6 +12,7 @@ import type { Action, Message, User } from '../../src/lib/protocol/index.js';
 import {
 	InvalidCursorError,
 	type ActionResult,
+	type ApplyOutcome,
 	type ChatStore,
 	type SyncPage
 } from '../../src/lib/server/store/port.js';
@@ -569,6 +570,27 @@ export function describeStoreContract(
 				expect(await roomState('lobby')).toEqual([]);
 				const { created } = await store.applyActions(ada, 'lobby', actions.slice(0, 49));
 				expect(created.map((m) => m.seq)).toEqual(Array.from({ length: 49 }, (_, i) => i + 1));
+			});
+
+			it('keeps calls made at once apart: a faulting call leaves nothing, the calls around it stand', async () => {
+				const bogus = { type: 'bogus', client_id: 'z', payload: {} } as unknown as Action;
+				// Made in one tick, so a store that groups commits puts them in one transaction.
+				const calls = [
+					store.applyActions(ada, 'lobby', [send('a1'), send('a2')]),
+					store.applyActions(bob, 'lobby', [send('b1'), bogus]),
+					store.applyActions(bob, 'other', [send('b2')]),
+					store.applyActions(ada, 'lobby', [send('a3')])
+				];
+				const settled = await Promise.allSettled(calls);
+				expect(settled.map((s) => s.status)).toEqual(['fulfilled', 'rejected', 'fulfilled', 'fulfilled']);
+				const ok = (i: number) => (settled[i] as PromiseFulfilledResult<ApplyOutcome>).value;
+				expect(ok(0).results.map((r) => messageOf(r).seq)).toEqual([1, 2]);
+				expect(ok(3).results.map((r) => messageOf(r).seq)).toEqual([3]);
+				expect(ok(2).results.map((r) => messageOf(r).seq)).toEqual([1]);
+				expect((await roomState('lobby')).map((m) => m.client_id)).toEqual(['a1', 'a2', 'a3']);
+				// b1 left no idempotency record: sent again, it is a new message after a3.
+				const again = await store.applyActions(bob, 'lobby', [send('b1')]);
+				expect(again.created.map((m) => m.seq)).toEqual([4]);
 			});
 
 			it('allocates gap-free seqs when 5 connections interleave 1,000 sends to one room', async () => {

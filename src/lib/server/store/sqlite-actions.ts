@@ -31,7 +31,8 @@ function applyOne(st: Statements, author: User, room: string, action: Action, ou
 	const client_id = action.client_id;
 	switch (action.type) {
 		case 'send_message': {
-			const counters = st.nextSeqAndChange.get(room)!;
+			st.bumpSeqAndChange.run(room);
+			const counters = st.roomCounters.get(room)!;
 			const at = now();
 			const { lastInsertRowid } = st.insertMessage.run({
 				room,
@@ -66,7 +67,8 @@ function applyOne(st: Statements, author: User, room: string, action: Action, ou
 			if (!row) return { client_id, status: 'error', reason: 'invalid', message: `no message ${id} in this room` };
 			const refusal = refuseChange(row, author, base_version);
 			if (refusal) return { client_id, ...refusal };
-			const change = st.nextChange.get(room)!;
+			st.bumpChange.run(room);
+			const change = st.roomCounters.get(room)!.last_change;
 			if (action.type === 'edit_message') {
 				st.editMessage.run({ id: row.id, body: action.payload.body, now: now(), change });
 			} else {

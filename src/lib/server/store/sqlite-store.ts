@@ -13,7 +13,7 @@ import { LIMITS, SLUG_RE } from '../../protocol/events.js';
 import type { Action, User } from '../../protocol/index.js';
 import { cursorFitsRoom, formatCursor, parseCursor, type Cursor } from './cursor.js';
 import { randomId } from './ids.js';
-import { InvalidCursorError, type ChatStore, type SyncPage } from './port.js';
+import { InvalidCursorError, type ApplyOutcome, type ChatStore, type SyncPage } from './port.js';
 import { applyActions } from './sqlite-actions.js';
 import { migrate } from './sqlite-migrations.js';
 import { prepareStatements, toMessage, toStoredUser, type RoomCounters } from './sqlite-statements.js';
@@ -99,6 +99,50 @@ export function createSqliteStore(options: SqliteStoreOptions): ChatStore {
 	// Transaction wrappers made once; writers take the write lock up front
 	// (`.immediate`) so two connections never deadlock upgrading a read lock.
 	const writeActions = db.transaction(applyInRoom);
+
+	// Group commit: every applyActions call made in one turn of the event loop
+	// (the pushes of all sockets read in one poll) shares one transaction, each
+	// call in its own savepoint (a nested better-sqlite3 transaction), so one
+	// call's error rolls back only that call. A commit costs far more than an
+	// action (BENCHMARKS.md), and each caller still hears back only after the
+	// commit that holds its writes.
+	interface WriteJob {
+		author: User;
+		room: string;
+		actions: Action[];
+		resolve: (outcome: ApplyOutcome) => void;
+		reject: (error: unknown) => void;
+		outcome?: ApplyOutcome;
+		error?: unknown;
+	}
+	let queued: WriteJob[] = [];
+	const writeGroup = db.transaction((jobs: WriteJob[]) => {
+		for (const job of jobs) {
+			try {
+				job.outcome = writeActions(job.author, job.room, job.actions);
+			} catch (error) {
+				job.error = error;
+			}
+		}
+	});
+	const commitGroup = () => {
+		const jobs = queued;
+		queued = [];
+		if (jobs.length === 0) return;
+		try {
+			writeGroup.immediate(jobs);
+		} catch (error) {
+			// The commit itself failed (a lock held past the busy timeout, say): nothing of the group stands.
+			for (const job of jobs) {
+				job.outcome = undefined;
+				job.error ??= error;
+			}
+		}
+		for (const job of jobs) {
+			if (job.outcome) job.resolve(job.outcome);
+			else job.reject(job.error);
+		}
+	};
 	const readSync = db.transaction(syncPage);
 	const readHistory = db.transaction(historyPage);
 
@@ -138,7 +182,11 @@ export function createSqliteStore(options: SqliteStoreOptions): ChatStore {
 
 		async applyActions(author: User, room: string, actions: Action[]) {
 			checkSlug(room);
-			return writeActions.immediate(author, room, actions);
+			if (!db.open) throw new TypeError('the store is closed');
+			return new Promise<ApplyOutcome>((resolve, reject) => {
+				if (queued.length === 0) setImmediate(commitGroup);
+				queued.push({ author, room, actions, resolve, reject });
+			});
 		},
 
 		async sync(room, userId, since, limit) {
@@ -163,6 +211,7 @@ export function createSqliteStore(options: SqliteStoreOptions): ChatStore {
 		},
 
 		async close() {
+			if (queued.length) commitGroup();
 			if (db.open) db.close();
 		}
 	};
