@@ -438,13 +438,24 @@ test('the app, scenario 11: messages sent offline, the tab closed, the network b
 	await dispatchFlush(control);
 	await expect.poll(async () => (await other.messages(room)).map((m) => [m.body, m.client_id]), { timeout: 15_000 }).toEqual(bodies.map((b, i) => [b, ids[i]]));
 	expect((await other.messages(room)).map((m) => m.seq)).toEqual([1, 2, 3]);
+	// Someone else writes meanwhile: the snapshot the worker updated does not hold it.
+	await other.send(room, 'from the peer');
+	const sent = bodies.map((body, i) => ({ body, status: 'sent', clientId: ids[i], seq: String(i + 1) }));
 
+	// The next visit, still offline: the worker put what it delivered into the
+	// room's stored snapshot, so the messages show sent, not gone.
+	await context.setOffline(true);
 	const next = await context.newPage();
 	await next.goto(server.url + `/rooms/${room}`);
-	await expect
-		.poll(() => uiRows(next), { timeout: 10_000 })
-		.toEqual(bodies.map((body, i) => ({ body, status: 'sent', clientId: ids[i], seq: String(i + 1) })));
+	await expect(next.getByTestId('connection-banner')).toContainText(/offline/i);
+	await expect.poll(() => uiRows(next), { timeout: 10_000 }).toEqual(sent);
 	await expect(next.getByTestId('pending-badge')).toHaveCount(0);
 	await next.screenshot({ path: 'test-results/service-worker-app-scenario-11.png' });
+
+	// Online: the sync from the snapshot's cursor brings the rest, nothing twice.
+	await context.setOffline(false);
+	await expect
+		.poll(() => uiRows(next), { timeout: 10_000 })
+		.toEqual([...sent, { body: 'from the peer', status: 'sent', clientId: expect.any(String), seq: '4' }]);
 	await context.close();
 });

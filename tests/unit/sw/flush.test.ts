@@ -8,12 +8,16 @@ import {
 	FlushIncompleteError,
 	flushOutbox,
 	lanesOf,
+	mergeIntoSnapshot,
 	nextBatch,
+	SNAPSHOT_KEEP,
+	type ConfirmedInRoom,
 	type FlushDeps,
 	type LockPort,
 	type QueueAccess
 } from '../../../src/lib/app/sw/flush';
 import { createQueueItem, type QueueItem } from '../../../src/lib/outbox/core/queue-item';
+import type { Message } from '../../../src/lib/protocol/message';
 
 const USER = 'u1';
 
@@ -24,6 +28,7 @@ function item(id: string, topic: string, body: string, extra: Partial<QueueItem>
 class MemoryQueue implements QueueAccess {
 	items_ = new Map<string, QueueItem>();
 	commits: Array<{ puts: string[]; deletes: string[] }> = [];
+	confirmed: Array<{ topic: string; clientIds: string[] }> = [];
 	closed = false;
 	constructor(items: QueueItem[]) {
 		for (const i of items) this.items_.set(i.id, i);
@@ -32,8 +37,9 @@ class MemoryQueue implements QueueAccess {
 		expect(userId).toBe(USER);
 		return [...this.items_.values()];
 	}
-	async commit(_userId: string, puts: readonly QueueItem[], deletes: readonly string[]) {
+	async commit(_userId: string, puts: readonly QueueItem[], deletes: readonly string[], confirmed?: ConfirmedInRoom) {
 		this.commits.push({ puts: puts.map((p) => p.id), deletes: [...deletes] });
+		if (confirmed) this.confirmed.push({ topic: confirmed.topic, clientIds: confirmed.messages.map((m) => m.client_id) });
 		for (const p of puts) this.items_.set(p.id, p);
 		for (const d of deletes) this.items_.delete(d);
 	}
@@ -49,13 +55,23 @@ function json(status: number, body: unknown): Response {
 	return new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json' } });
 }
 
+/** The message a server would create for a send (seq counted per room). */
+function serverMessage(room: string, client_id: string, body: string, seq: number, version = 1): Message {
+	const at = new Date(1_700_000_000_000 + seq * 1000).toISOString();
+	return { id: `${room}-${seq}`, client_id, room, author: { id: USER, name: 'one' }, body, seq, version, deleted: false, inserted_at: at, updated_at: at };
+}
+
 /** A server answering each action by its body: `ok` unless `verdicts[body]` says otherwise. */
 function perAction(verdicts: Record<string, Verdict> = {}): Handler {
-	return (_room, actions) =>
+	const seqs = new Map<string, number>();
+	return (room, actions) =>
 		json(200, {
 			results: actions.map((a) => {
 				const v = verdicts[String(a.payload.body)] ?? 'ok';
-				return v === 'ok' ? { client_id: a.client_id, status: 'ok', message: { body: a.payload.body } } : { client_id: a.client_id, status: 'error', ...v };
+				if (v !== 'ok') return { client_id: a.client_id, status: 'error', ...v };
+				const seq = (seqs.get(room) ?? 0) + 1;
+				seqs.set(room, seq);
+				return { client_id: a.client_id, status: 'ok', message: serverMessage(room, a.client_id, String(a.payload.body), seq) };
 			})
 		});
 }
@@ -174,6 +190,11 @@ describe('flushOutbox', () => {
 		expect(t.queue.commits).toEqual([
 			{ puts: [], deletes: ['i1', 'i2'] },
 			{ puts: [], deletes: ['i3'] }
+		]);
+		// What the server confirmed goes to each room's snapshot, in the same commit.
+		expect(t.queue.confirmed).toEqual([
+			{ topic: 'room:a', clientIds: ['i1', 'i2'] },
+			{ topic: 'room:b', clientIds: ['i3'] }
 		]);
 		expect(t.queue.closed).toBe(true);
 		expect(t.broadcasts).toEqual([
@@ -308,5 +329,39 @@ describe('flushOutbox', () => {
 		t.deps.openQueue = async () => null;
 		await expect(flushOutbox(t.deps)).resolves.toMatchObject({ status: 'empty', requests: 0 });
 		expect(t.lockRequests).toEqual([]);
+	});
+});
+
+describe('mergeIntoSnapshot', () => {
+	const m = (seq: number, version = 1, body = `m${seq}`) => serverMessage('a', `c${seq}`, body, seq, version);
+
+	it('no snapshot stored (or not one): null, nothing is written', () => {
+		expect(mergeIntoSnapshot(undefined, [m(1)])).toBeNull();
+		expect(mergeIntoSnapshot({ messages: [] }, [m(1)])).toBeNull();
+		expect(mergeIntoSnapshot({ cursor: 'c', messages: 'x' }, [m(1)])).toBeNull();
+	});
+
+	it('adds the confirmed messages in seq order and keeps the cursor (the next sync still fetches the rest)', () => {
+		const next = mergeIntoSnapshot({ cursor: 'k1', messages: [m(1), m(2)] }, [m(5), m(4)]);
+		expect(next?.cursor).toBe('k1');
+		expect(next?.messages.map((x) => x.seq)).toEqual([1, 2, 4, 5]);
+	});
+
+	it('keeps the newest version of a message and ignores older copies and things that are not messages', () => {
+		const next = mergeIntoSnapshot({ cursor: 'k', messages: [m(1), m(2, 3, 'third')] }, [m(1, 2, 'edited'), m(2, 2, 'older'), { id: 'x' } as unknown as Message]);
+		expect(next?.messages.map((x) => [x.seq, x.version, x.body])).toEqual([
+			[1, 2, 'edited'],
+			[2, 3, 'third']
+		]);
+	});
+
+	it(`keeps the last max(held, ${SNAPSHOT_KEEP}) messages`, () => {
+		const held = Array.from({ length: SNAPSHOT_KEEP }, (_, i) => m(i + 1));
+		const next = mergeIntoSnapshot({ cursor: 'k', messages: held }, [m(SNAPSHOT_KEEP + 1), m(SNAPSHOT_KEEP + 2)]);
+		expect(next?.messages).toHaveLength(SNAPSHOT_KEEP);
+		expect(next?.messages[0]?.seq).toBe(3);
+		expect(next?.messages.at(-1)?.seq).toBe(SNAPSHOT_KEEP + 2);
+		const bigger = Array.from({ length: 300 }, (_, i) => m(i + 1));
+		expect(mergeIntoSnapshot({ cursor: 'k', messages: bigger }, [m(301)])?.messages).toHaveLength(300);
 	});
 });

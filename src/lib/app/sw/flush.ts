@@ -29,6 +29,10 @@
  *    against `maxRetries`, with `lastError` and `nextAttemptAt`. A network
  *    failure leaves the batch untouched. Any retryable outcome makes the
  *    flush reject at the end, so the browser retries the sync later.
+ *    The messages the server confirmed go, in the same transaction, into the
+ *    room's stored snapshot (the one a reload while offline shows), its
+ *    cursor left as it was: the next visit shows them sent even offline, and
+ *    its sync still fetches whatever else changed since.
  *
  * The algorithm runs on small ports (`FlushDeps`) so it is unit-tested in
  * Node; `idbQueueAccess` is the real IndexedDB port (Chromium-tested).
@@ -37,7 +41,9 @@ import { ACTION_TYPES, LIMITS, roomSlugFromTopic } from '../../protocol/events.j
 import { isReason, PERMANENT_REASONS, type Reason } from '../../protocol/reasons.js';
 import { compareItems, type Outcome, type QueueItem } from '../../outbox/core/queue-item.js';
 import { settle } from '../../outbox/core/reconcile.js';
-import { DEFAULT_DB_NAME, itemKey, itemRange, QUEUE_STORE } from '../../outbox/adapters/storage-layout.js';
+import { DEFAULT_DB_NAME, itemKey, itemRange, metaKey, QUEUE_STORE, snapshotKey } from '../../outbox/adapters/storage-layout.js';
+import { applyServerMessages, createConfirmed } from '../../outbox/core/confirmed.js';
+import type { Message } from '../../protocol/message.js';
 import type { TabMessage } from '../../outbox/ports.js';
 
 /** The Background Sync tag the page registers and the worker answers. */
@@ -59,12 +65,40 @@ export function lockName(userId: string): string {
 	return `outbox:${userId}`;
 }
 
+/** Messages the server confirmed in one room, for its stored snapshot. */
+export interface ConfirmedInRoom {
+	topic: string;
+	messages: readonly Message[];
+}
+
 /** Read and write one user's queue items (one transaction per call). */
 export interface QueueAccess {
 	items(userId: string): Promise<QueueItem[]>;
-	/** Put `puts` and delete `deletes` (item ids) in one transaction. */
-	commit(userId: string, puts: readonly QueueItem[], deletes: readonly string[]): Promise<void>;
+	/**
+	 * Put `puts` and delete `deletes` (item ids) in one transaction, and merge
+	 * `confirmed` into that room's snapshot when there is one.
+	 */
+	commit(userId: string, puts: readonly QueueItem[], deletes: readonly string[], confirmed?: ConfirmedInRoom): Promise<void>;
 	close(): void;
+}
+
+/** Messages a snapshot keeps at least (the kit's default `snapshotLimit`). */
+export const SNAPSHOT_KEEP = 200;
+
+/**
+ * A stored room snapshot with `messages` merged in (newest version per id,
+ * `seq` order, the last `max(kept, SNAPSHOT_KEEP)`), cursor unchanged; null
+ * when `stored` is not a snapshot (none yet: the room's first visit loads
+ * history anyway).
+ */
+export function mergeIntoSnapshot(stored: unknown, messages: readonly Message[]): { cursor: string; messages: Message[] } | null {
+	const snapshot = stored as { cursor?: unknown; messages?: unknown } | null;
+	if (typeof snapshot !== 'object' || snapshot === null) return null;
+	if (typeof snapshot.cursor !== 'string' || !Array.isArray(snapshot.messages)) return null;
+	const held = snapshot.messages.filter(isMessage);
+	const merged = createConfirmed(held);
+	if (applyServerMessages(merged, messages.filter(isMessage)).length === 0) return { cursor: snapshot.cursor, messages: held };
+	return { cursor: snapshot.cursor, messages: merged.order.slice(-Math.max(held.length, SNAPSHOT_KEEP)) };
 }
 
 /** The part of `LockManager` the flush uses. */
@@ -315,6 +349,7 @@ async function apply(
 	const now = deps.now();
 	const puts: QueueItem[] = [];
 	const deletes: string[] = [];
+	const messages: Message[] = [];
 	let held = false;
 	batch.forEach((item, i) => {
 		const outcome = outcomes[i] as Outcome;
@@ -322,6 +357,8 @@ async function apply(
 		if (settlement.item === null) {
 			deletes.push(item.id);
 			report.sent.push(item.id);
+			const message = outcome.kind === 'ok' ? (outcome.response as { message?: unknown }).message : undefined;
+			if (isMessage(message)) messages.push(message);
 			return;
 		}
 		puts.push(settlement.item);
@@ -332,7 +369,7 @@ async function apply(
 			report.retry.push(item.id);
 		}
 	});
-	await queue.commit(userId, puts, deletes);
+	await queue.commit(userId, puts, deletes, messages.length ? { topic: batch[0]!.topic, messages } : undefined);
 	deps.broadcast?.(userId, { kind: 'queue-changed', namespace: userId, items: puts, removedIds: deletes });
 	return { held };
 }
@@ -382,12 +419,20 @@ function wrap(db: IDBDatabase): QueueAccess {
 			await done(tx);
 			return (request.result as unknown[]).filter(isQueueItem);
 		},
-		async commit(userId, puts, deletes) {
+		async commit(userId, puts, deletes, confirmed) {
 			if (puts.length === 0 && deletes.length === 0) return;
 			const tx = db.transaction(QUEUE_STORE, 'readwrite', { durability: 'strict' });
 			const store = tx.objectStore(QUEUE_STORE);
 			for (const item of puts) store.put(item, itemKey(userId, item.id));
 			for (const id of deletes) store.delete(itemKey(userId, id));
+			if (confirmed) {
+				const key = metaKey(userId, snapshotKey(confirmed.topic));
+				const read = store.get(key);
+				read.onsuccess = () => {
+					const next = mergeIntoSnapshot(read.result, confirmed.messages);
+					if (next) store.put(next, key);
+				};
+			}
 			await done(tx);
 		},
 		close: () => db.close()
@@ -405,5 +450,25 @@ function isQueueItem(value: unknown): value is QueueItem {
 		typeof v.createdAt === 'number' &&
 		typeof v.payload === 'object' &&
 		v.payload !== null
+	);
+}
+
+function isMessage(value: unknown): value is Message {
+	const m = value as Partial<Message> | null;
+	return (
+		typeof m === 'object' &&
+		m !== null &&
+		typeof m.id === 'string' &&
+		typeof m.client_id === 'string' &&
+		typeof m.room === 'string' &&
+		typeof m.author === 'object' &&
+		m.author !== null &&
+		typeof m.author.id === 'string' &&
+		typeof m.body === 'string' &&
+		Number.isSafeInteger(m.seq) &&
+		Number.isSafeInteger(m.version) &&
+		typeof m.deleted === 'boolean' &&
+		typeof m.inserted_at === 'string' &&
+		typeof m.updated_at === 'string'
 	);
 }

@@ -9,7 +9,9 @@
  *   object store `"queue"` with out-of-line string keys; values are the plain
  *   JSON objects themselves (structured clone), one per key:
  *     `<ns>/q/<itemId>`  -> QueueItem (DESIGN.md "Queue item")
- *     `<ns>/m/<metaKey>` -> a small JSON value (a room's sync cursor, say)
+ *     `<ns>/m/<metaKey>` -> a small JSON value, such as a room's snapshot
+ *       under `room-snapshot:<topic>` -> `{cursor, messages}` (the last
+ *       confirmed messages, for a reload while offline)
  *   `<ns>` is `encodeURIComponent(namespace)`, the signed-in user's id, so a
  *   key range `[<ns>/q/, <ns>/q/\uffff]` holds exactly one user's items.
  *   (localforage also keeps an empty `local-forage-detect-blob-support` store.)
@@ -53,6 +55,11 @@ export function itemKey(namespace: string, itemId: string): string {
 /** The key of one meta value. */
 export function metaKey(namespace: string, key: string): string {
 	return `${namespacePart(namespace)}/m/${key}`;
+}
+
+/** The meta key of a room's snapshot (`{cursor, messages}`), written by the kit's rooms. */
+export function snapshotKey(topic: string): string {
+	return `room-snapshot:${topic}`;
 }
 
 /** The prefix of a namespace's item keys. */

@@ -13,6 +13,7 @@ import type { Message } from '../../protocol/message.js';
 import { cursorSchema, messageSchema, syncCompleteSchema, type SyncCompletePayload } from '../../protocol/schemas.js';
 import type { ConfirmedMessages } from '../core/confirmed.js';
 import { applyServerMessages, createConfirmed } from '../core/confirmed.js';
+import { snapshotKey } from '../adapters/storage-layout.js';
 import type { Clock, PushResult, QueueStorage, Transport, Unsubscribe } from '../ports.js';
 
 const pushSchema = z.object({ message: messageSchema });
@@ -31,9 +32,6 @@ export interface RoomContext {
 	/** The confirmed side changed (refresh the view). */
 	changed(room: RoomState): void;
 }
-
-/** Meta key of a room's snapshot. */
-export const snapshotKey = (topic: string) => `room-snapshot:${topic}`;
 
 export class RoomState {
 	readonly topic: string;
@@ -167,7 +165,13 @@ export class RoomState {
 		const parsed = historyReplySchema.safeParse(reply.response);
 		if (!parsed.success) throw new Error('loadOlder: the history reply does not match the contract');
 		const { messages, cursor } = parsed.data;
-		if (this.cursor === null) this.cursor = cursor;
+		if (this.cursor === null) {
+			this.cursor = cursor;
+			// Stored even when the room is empty: a reload offline then shows it
+			// ready, and whatever gets confirmed later (by a service worker, say)
+			// has a snapshot to go into.
+			this.#saveSoon();
+		}
 		if (messages.length === 0) this.hasMore = false;
 		this.merge(messages);
 		this.#ctx.changed(this);

@@ -138,6 +138,31 @@ describe('room facade', () => {
 	});
 });
 
+describe('room snapshot', () => {
+	it('an empty room is stored too (its cursor), so a restart offline shows it ready and a later sync starts from there', async () => {
+		const world = new World();
+		const first = world.tab('ann');
+		await first.outbox.ready;
+		const room = first.outbox.room(ROOM);
+		await world.until(() => room.view.get().ready, 1000, 'ready');
+		await world.run(50);
+		const stored = (await world.storage.getMeta('ann', `room-snapshot:${ROOM}`)) as { cursor?: unknown; messages?: unknown } | null;
+		expect(stored).toEqual({ cursor: expect.any(String), messages: [] });
+		await first.outbox.close();
+
+		world.model.post('lobby', 'bob', 'while away');
+		const second = world.tab('ann');
+		second.pair.setReachable(false);
+		await second.outbox.ready;
+		const again = second.outbox.room(ROOM);
+		await world.run(100);
+		expect(again.view.get()).toMatchObject({ ready: true, messages: [] });
+		second.pair.setReachable(true);
+		await world.until(() => again.messages.length === 1, 5000, 'synced');
+		expect(again.messages).toEqual([expect.objectContaining({ body: 'while away', status: 'sent', seq: 1 })]);
+	});
+});
+
 describe('action registry', () => {
 	it('sends an app-defined action as its own event, rebuilt from stored JSON after a restart', async () => {
 		const world = new World();
