@@ -123,6 +123,7 @@ export async function createOutboxServer(config: ServerConfig, options: OutboxSe
 
 	return {
 		handle(req, res, next) {
+			if (channels.handleLongPoll(req, res)) return;
 			api.handle(req, res).then((handled) => handled || next());
 		},
 		attach: (server) => channels.attach(server),

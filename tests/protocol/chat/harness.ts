@@ -22,6 +22,8 @@ export interface TestServer {
 	wsUrl: string;
 	dataDir: string;
 	outbox: Awaited<ReturnType<typeof createOutboxServer>>;
+	/** The node:http server (to play a proxy in front of it, say). */
+	http: import('node:http').Server;
 	signIn(name: string, password?: string): Promise<{ token: string; user: { id: string; name: string } }>;
 	connect(token: string, options?: Record<string, unknown>): Socket;
 	api(method: string, path: string, body?: unknown, token?: string): Promise<{ status: number; body: any }>;
@@ -63,6 +65,7 @@ export async function startServer(
 		wsUrl: `ws://127.0.0.1:${port}/socket`,
 		dataDir,
 		outbox,
+		http,
 		api,
 		async signIn(name, password = `pw-${name}`) {
 			const res = await api('POST', '/api/session', { name, password });

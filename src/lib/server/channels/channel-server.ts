@@ -1,17 +1,18 @@
 /**
  * The Phoenix Channels server: takes HTTP upgrades (origin, token,
- * `authenticate`), keeps the registry of connections, fans broadcasts out
- * through the pub/sub port, kicks by socket key, and closes idle sockets with
- * one sweep timer for all of them.
+ * `authenticate`) and LongPoll sessions (longpoll.ts), keeps the registry of
+ * connections, fans broadcasts out through the pub/sub port, kicks by socket
+ * key, and closes idle sockets with one sweep timer for all of them.
  */
 import { randomBytes } from 'node:crypto';
-import type { IncomingMessage, Server } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import { encodeTextFrame } from '../../protocol/frames.js';
 import { endChannel } from './channel.js';
-import { Connection, type Hub } from './connection.js';
+import { Connection, type Hub, type Wire } from './connection.js';
 import { dispatchMessage } from './dispatch.js';
+import { LONGPOLL_WINDOW_MS, LongPollWire, SESSION_TOKEN_PREFIX, longPollPath, readBody, splitFrames, tokenParams, writeStatus } from './longpoll.js';
 import { resolveOptions } from './options.js';
 import { isPromiseLike } from './run-event.js';
 import { CLOSE_CODES } from './phoenix.js';
@@ -38,7 +39,9 @@ export function createChannelServer<A = Record<string, unknown>>(input: ChannelS
 	const options = resolveOptions(input);
 	const { logger, pubsub } = options;
 	const topics = new TopicIndex<A>();
-	const connections = new Map<WebSocket, Connection<A>>();
+	const connections = new Map<Wire, Connection<A>>();
+	const sessions = new Map<string, LongPollWire>();
+	const pollPath = longPollPath(options.path);
 	const byKey = new Map<string, Set<Connection<A>>>();
 	let lastConnectionId = 0;
 	let closing: Promise<void> | null = null;
@@ -95,34 +98,131 @@ export function createChannelServer<A = Record<string, unknown>>(input: ChannelS
 		return true;
 	}
 
-	async function accept(request: IncomingMessage, socket: Duplex, head: Buffer, query: Record<string, string>) {
-		if (closing) return refuseUpgrade(socket, 503);
+	/** Who may connect: version, origin and token checked; a refusal is an HTTP status. */
+	async function admit(
+		request: IncomingMessage,
+		query: Record<string, string>,
+		token: string | null
+	): Promise<{ assigns: A; key: string | null } | { refuse: 400 | 403 | 500 | 503 }> {
+		if (closing) return { refuse: 503 };
 		const { vsn, ...params } = query;
 		// Only the V2 serializer is spoken; a missing vsn is taken as V2 for raw clients.
-		if (vsn !== undefined && !vsn.startsWith('2.')) return refuseUpgrade(socket, 400);
+		if (vsn !== undefined && !vsn.startsWith('2.')) return { refuse: 400 };
 		const origin = request.headers.origin;
 		if (origin !== undefined && !originAllowed(origin, request)) {
-			logger.warn({ origin }, 'websocket upgrade refused: foreign origin');
-			return refuseUpgrade(socket, 403);
+			logger.warn({ origin }, 'connect refused: foreign origin');
+			return { refuse: 403 };
 		}
-		let assigns: A | null;
-		let key: string | null;
 		try {
-			assigns = await options.authenticate({ token: extractToken(request, query), params, request });
-			key = assigns == null ? null : options.socketKey(assigns);
+			const assigns = await options.authenticate({ token, params, request });
+			if (assigns == null) {
+				logger.debug({}, 'connect refused: authenticate returned null');
+				return { refuse: 403 };
+			}
+			if (closing) return { refuse: 503 };
+			return { assigns, key: options.socketKey(assigns) };
 		} catch (err) {
-			logger.error({ err }, 'websocket authenticate threw');
-			return refuseUpgrade(socket, 500);
+			logger.error({ err }, 'authenticate threw');
+			return { refuse: 500 };
 		}
-		if (assigns == null) {
-			logger.debug({}, 'websocket upgrade refused: authenticate returned null');
-			return refuseUpgrade(socket, 403);
-		}
-		if (closing) return refuseUpgrade(socket, 503);
+	}
+
+	async function accept(request: IncomingMessage, socket: Duplex, head: Buffer, query: Record<string, string>) {
+		const admitted = await admit(request, query, extractToken(request, query));
+		if ('refuse' in admitted) return refuseUpgrade(socket, admitted.refuse);
 		if (socket.destroyed) return;
 		socket.off('error', ignoreError);
-		const accepted = assigns;
-		wss.handleUpgrade(request, socket, head, (ws) => onOpen(ws, accepted, key));
+		wss.handleUpgrade(request, socket, head, (ws) => {
+			register(ws, admitted.assigns, admitted.key);
+			// Shared listeners (they find their connection through `this`): no closures per socket.
+			ws.on('message', onMessage);
+			ws.on('close', onClose);
+			ws.on('error', onSocketError);
+		});
+	}
+
+	/** `GET`/`POST`/`OPTIONS` on the LongPoll path; false for any other request (not ours). */
+	function handleLongPoll(request: IncomingMessage, res: ServerResponse): boolean {
+		const target = parseUpgradeTarget(request);
+		if (!target || target.pathname !== pollPath) return false;
+		serveLongPoll(request, res, target.params).catch((err: unknown) => {
+			logger.error({ err }, 'longpoll request failed');
+			writeStatus(res, { status: 500 });
+		});
+		return true;
+	}
+
+	async function serveLongPoll(request: IncomingMessage, res: ServerResponse, query: Record<string, string>): Promise<void> {
+		const origin = request.headers.origin;
+		const allowed = origin === undefined || originAllowed(origin, request);
+		const cors: Record<string, string> = origin !== undefined && allowed ? { 'access-control-allow-origin': origin, vary: 'origin' } : {};
+		if (request.method === 'OPTIONS') {
+			res.writeHead(allowed ? 204 : 403, {
+				...cors,
+				'access-control-allow-methods': 'GET, POST, OPTIONS',
+				'access-control-allow-headers': 'content-type, accept, x-requested-with, x-phoenix-authtoken, x-phoenix-longpoll-token',
+				'access-control-max-age': '600'
+			});
+			res.end();
+			return;
+		}
+		if (request.method !== 'GET' && request.method !== 'POST') {
+			res.writeHead(405, { allow: 'GET, POST, OPTIONS', 'content-length': 0 }).end();
+			return;
+		}
+		if (!allowed) {
+			logger.warn({ origin }, 'longpoll refused: foreign origin');
+			return writeStatus(res, { status: 403 });
+		}
+		const sessionHeader = request.headers['x-phoenix-longpoll-token'];
+		const offered = [...tokenParams(request), ...(typeof sessionHeader === 'string' ? [sessionHeader] : [])];
+		const wire = offered.map((t) => sessions.get(t)).find((w) => w !== undefined);
+		if (wire) {
+			const conn = connections.get(wire);
+			if (!conn || conn.isClosed) return writeStatus(res, { status: 410 }, cors);
+			conn.lastSeen = Date.now();
+			if (request.method === 'GET') return wire.poll(res, cors);
+			return await receiveFrames(request, res, conn, cors);
+		}
+		// A session token that names no session (or a POST without one): gone; the client reconnects.
+		if (request.method === 'POST' || offered.some((t) => t.startsWith(SESSION_TOKEN_PREFIX))) {
+			return writeStatus(res, { status: 410 }, cors);
+		}
+		const authHeader = request.headers['x-phoenix-authtoken'];
+		const admitted = await admit(request, query, typeof authHeader === 'string' ? authHeader : (offered[0] ?? null));
+		if ('refuse' in admitted) {
+			// 403 closes the client for good (1008, retried with backoff); 500 makes it retry.
+			return writeStatus(res, { status: admitted.refuse === 403 || admitted.refuse === 400 ? 403 : 500 }, cors);
+		}
+		const session = new LongPollWire(LONGPOLL_WINDOW_MS, (ended, code, reason) => {
+			sessions.delete(ended.token);
+			connectionClosed(ended, code, reason);
+		});
+		sessions.set(session.token, session);
+		register(session, admitted.assigns, admitted.key);
+		writeStatus(res, { status: 410, token: session.token, messages: [] }, cors);
+	}
+
+	async function receiveFrames(request: IncomingMessage, res: ServerResponse, conn: Connection<A>, cors: Record<string, string>) {
+		// The client sends at most 100 frames per POST (PROTOCOL.md §4.10).
+		const body = await readBody(request, options.maxPayload * 100);
+		if (body === null) return writeStatus(res, { status: 400 }, cors);
+		for (const frame of splitFrames(body)) {
+			if (conn.isClosed) break;
+			if (frame.data.byteLength > options.maxPayload) {
+				logger.debug({ connectionId: conn.id, bytes: frame.data.byteLength }, 'longpoll frame over maxPayload ignored');
+				continue;
+			}
+			conn.lastSeen = Date.now();
+			options.trace?.({ type: 'in', connectionId: conn.id, data: frame.isBinary ? frame.data : frame.data.toString('utf8') });
+			try {
+				dispatchMessage(conn, frame.data, frame.isBinary);
+			} catch (err) {
+				// A bug in here must cost one frame, never the session.
+				logger.error({ err, connectionId: conn.id }, 'frame handling threw');
+			}
+		}
+		writeStatus(res, { status: 200 }, cors);
 	}
 
 	function originAllowed(origin: string, request: IncomingMessage): boolean {
@@ -134,18 +234,14 @@ export function createChannelServer<A = Record<string, unknown>>(input: ChannelS
 		}
 	}
 
-	function onOpen(ws: WebSocket, assigns: A, key: string | null): void {
-		const conn = new Connection(hub, (++lastConnectionId).toString(36), ws, assigns, key, Date.now());
-		connections.set(ws, conn);
+	function register(wire: Wire, assigns: A, key: string | null): void {
+		const conn = new Connection(hub, (++lastConnectionId).toString(36), wire, assigns, key, Date.now());
+		connections.set(wire, conn);
 		if (key !== null) {
 			let group = byKey.get(key);
 			if (!group) byKey.set(key, (group = new Set()));
 			group.add(conn);
 		}
-		// Shared listeners (they find their connection through `this`): no closures per socket.
-		ws.on('message', onMessage);
-		ws.on('close', onClose);
-		ws.on('error', onSocketError);
 		options.trace?.({ type: 'open', connectionId: conn.id });
 	}
 
@@ -164,16 +260,20 @@ export function createChannelServer<A = Record<string, unknown>>(input: ChannelS
 	}
 
 	function onClose(this: WebSocket, code: number, reason: Buffer): void {
-		const conn = connections.get(this);
+		connectionClosed(this, code, reason.toString('utf8'));
+	}
+
+	function connectionClosed(wire: Wire, code: number, reason: string): void {
+		const conn = connections.get(wire);
 		if (!conn) return;
-		connections.delete(this);
+		connections.delete(wire);
 		if (conn.socketKey !== null) {
 			const group = byKey.get(conn.socketKey);
 			group?.delete(conn);
 			if (group?.size === 0) byKey.delete(conn.socketKey);
 		}
 		shutDown(conn, 'closed');
-		options.trace?.({ type: 'close', connectionId: conn.id, code, reason: reason.toString('utf8') });
+		options.trace?.({ type: 'close', connectionId: conn.id, code, reason });
 	}
 
 	function onSocketError(this: WebSocket, err: Error): void {
@@ -197,7 +297,7 @@ export function createChannelServer<A = Record<string, unknown>>(input: ChannelS
 	function sweepIdle(): void {
 		const cutoff = Date.now() - options.idleTimeoutMs;
 		for (const conn of connections.values()) {
-			if (conn.lastSeen >= cutoff) continue;
+			if (conn.lastSeen >= cutoff || (conn.ws instanceof LongPollWire && conn.ws.polling)) continue;
 			logger.debug({ connectionId: conn.id }, 'idle websocket terminated');
 			shutDown(conn, 'closed');
 			// A silent peer is likely gone: no close handshake to wait for.
@@ -207,6 +307,7 @@ export function createChannelServer<A = Record<string, unknown>>(input: ChannelS
 
 	return {
 		handleUpgrade,
+		handleLongPoll,
 		attach(server: Server) {
 			server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
 				// Not ours: leave it to another upgrade listener (Vite HMR); if none, refuse it.
@@ -240,13 +341,13 @@ export function createChannelServer<A = Record<string, unknown>>(input: ChannelS
 	async function closeAll(): Promise<void> {
 		clearInterval(sweepTimer);
 		unsubscribe();
-		const sockets = [...connections.keys()];
+		const sockets = [...connections.keys()].filter((wire): wire is WebSocket => !(wire instanceof LongPollWire));
 		const closed = Promise.all(sockets.map((ws) => new Promise((resolve) => ws.once('close', resolve))));
 		for (const conn of connections.values()) kick(conn, 'closed');
 		let graceTimer: NodeJS.Timeout | undefined;
 		await Promise.race([closed, new Promise((resolve) => (graceTimer = setTimeout(resolve, CLOSE_GRACE_MS)))]);
 		clearTimeout(graceTimer);
-		for (const ws of connections.keys()) ws.terminate();
+		for (const wire of connections.keys()) wire.terminate();
 		wss.close();
 		if (options.ownsPubsub) await pubsub.close?.();
 	}

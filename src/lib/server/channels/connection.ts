@@ -3,7 +3,6 @@
  * server must hold 100k of these): no timers, no closures, a lazily refilled
  * rate-limit bucket and the time of the last frame for the idle sweep.
  */
-import type { WebSocket } from 'ws';
 import type { Channel } from './channel.js';
 import type { ResolvedOptions } from './options.js';
 import type { TokenBucket } from './rate-limit.js';
@@ -25,6 +24,18 @@ export interface Hub<A> {
 // ws's readyState for an open socket; imported types only, so spelled here.
 const OPEN = 1;
 
+/**
+ * The part of a `ws` WebSocket a connection uses. A LongPoll session
+ * (longpoll.ts) is one too, so channels never know which transport they ride.
+ */
+export interface Wire {
+	readonly readyState: number;
+	readonly bufferedAmount: number;
+	send(data: string | Uint8Array, options: { binary: boolean }): void;
+	close(code?: number, reason?: string): void;
+	terminate(): void;
+}
+
 /** One connected client. */
 export class Connection<A> {
 	/** Topic -> its channel, joining or joined (Phoenix allows one per topic per socket). */
@@ -39,7 +50,7 @@ export class Connection<A> {
 	constructor(
 		readonly hub: Hub<A>,
 		readonly id: string,
-		readonly ws: WebSocket,
+		readonly ws: Wire,
 		readonly assigns: A,
 		readonly socketKey: string | null,
 		now: number

@@ -131,6 +131,11 @@ export interface Logger {
 export interface ChannelServer {
 	/** Handle an HTTP upgrade; returns false when the path is not ours (leave it to others, e.g. Vite HMR). */
 	handleUpgrade(request: IncomingMessage, socket: import('node:stream').Duplex, head: Buffer): boolean;
+	/**
+	 * Serve the LongPoll transport (`GET`/`POST`/`OPTIONS` on the socket path
+	 * with `/longpoll` for `/websocket`); returns false for any other request.
+	 */
+	handleLongPoll(request: IncomingMessage, response: import('node:http').ServerResponse): boolean;
 	/** Attach to a server's `upgrade` event. */
 	attach(server: import('node:http').Server): void;
 	/** Broadcast `[null,null,topic,event,payload]` to every subscriber in the cluster (encoded once per process). */

@@ -1,0 +1,183 @@
+/**
+ * PROTOCOL.md §7 item 30: the LongPoll transport, with the unmodified
+ * official client (`transport: LongPoll`, and `longPollFallbackMs` against a
+ * server whose WebSocket upgrades a proxy kills), and raw HTTP for the parts
+ * a client cannot drive (§4.10: status in the body, 410 to open, 403 refused,
+ * held GETs, ndjson POSTs, sessions that are gone).
+ */
+import { LongPoll, Socket } from 'phoenix';
+import { afterEach, describe, expect, it } from 'vitest';
+import { WebSocket } from 'ws';
+import { cid, collect, joinRoom, push, startServer, until, type TestServer } from './chat/harness.js';
+
+let server: TestServer;
+const sockets: Socket[] = [];
+
+afterEach(async () => {
+	for (const s of sockets.splice(0)) s.disconnect();
+	await server?.close();
+});
+
+function longPollSocket(token: string, opts: Record<string, unknown> = {}): Socket {
+	const socket = new Socket(server.wsUrl, {
+		transport: LongPoll as never,
+		authToken: token,
+		reconnectAfterMs: () => 50,
+		rejoinAfterMs: () => 50,
+		timeout: 5000,
+		...opts
+	});
+	socket.connect();
+	sockets.push(socket);
+	return socket;
+}
+
+async function poll(path: string, init: RequestInit = {}) {
+	const res = await fetch(server.url + path, init);
+	return { http: res.status, cacheControl: res.headers.get('cache-control'), body: (await res.json()) as { status: number; token?: string; messages?: string[] } };
+}
+
+describe('LongPoll with the official client', () => {
+	it('connects, joins, pushes and hears broadcasts both ways with a WebSocket client in the same room', async () => {
+		server = await startServer();
+		const ann = await server.signIn('ann');
+		const bob = await server.signIn('bob');
+		const viaPoll = longPollSocket(ann.token);
+		await until(() => viaPoll.isConnected(), 5000, 'longpoll open');
+		const pollRoom = await joinRoom(viaPoll, 'lp-room');
+		const viaWs = server.connect(bob.token);
+		const wsRoom = await joinRoom(viaWs, 'lp-room');
+		const heardByPoll = collect(pollRoom, 'new_message');
+		const heardByWs = collect(wsRoom, 'new_message');
+
+		const sent = await push(pollRoom, 'send_message', { client_id: cid('a'), body: 'over http' });
+		expect(sent.status).toBe('ok');
+		expect(sent.response.message).toMatchObject({ body: 'over http', seq: 1, author: { id: ann.user.id } });
+		await push(wsRoom, 'send_message', { client_id: cid('b'), body: 'over ws' });
+
+		await until(() => heardByPoll.length === 2 && heardByWs.length === 2, 5000, 'both broadcasts');
+		expect(heardByPoll.map((p) => [p.message.body, p.message.seq])).toEqual([
+			['over http', 1],
+			['over ws', 2]
+		]);
+		expect(heardByWs.map((p) => p.message.body)).toEqual(['over http', 'over ws']);
+		// A refusal is a reply like any other, and the session stays up.
+		const refused = await push(pollRoom, 'send_message', { client_id: cid('a'), body: '' });
+		expect(refused).toMatchObject({ status: 'error', response: { reason: 'invalid' } });
+		expect(viaPoll.isConnected()).toBe(true);
+	});
+
+	it('falls back to LongPoll when a proxy kills every WebSocket upgrade, and the chat works over it', async () => {
+		server = await startServer();
+		const ann = await server.signIn('ann');
+		// The proxy: every upgrade is cut before the server sees it.
+		server.http.removeAllListeners('upgrade');
+		server.http.on('upgrade', (_request, socket) => socket.destroy());
+		const direct = new WebSocket(server.wsUrl + '/websocket?vsn=2.0.0');
+		await expect(new Promise((resolve, reject) => (direct.on('open', resolve), direct.on('error', reject)))).rejects.toThrow();
+
+		const socket = longPollFallbackSocket(ann.token);
+		await until(() => socket.isConnected(), 8000, 'connected through the fallback');
+		expect(socket.transport).toBe(LongPoll);
+		const room = await joinRoom(socket, 'fallback');
+		const reply = await push(room, 'send_message', { client_id: cid('f'), body: 'through the fallback' });
+		expect(reply).toMatchObject({ status: 'ok', response: { message: { body: 'through the fallback', seq: 1 } } });
+	});
+
+	it('a signed-out user (DELETE /api/session) loses the session at once and is refused on reconnect', async () => {
+		server = await startServer();
+		const ann = await server.signIn('ann');
+		const closes: number[] = [];
+		const socket = longPollSocket(ann.token);
+		socket.onClose((event: { code: number }) => void closes.push(event.code));
+		await until(() => socket.isConnected(), 5000, 'open');
+		await joinRoom(socket, 'kick');
+		expect(server.outbox.channels.connectionCount).toBe(1);
+		const out = await server.api('DELETE', '/api/session', undefined, ann.token);
+		expect(out.status).toBeLessThan(300);
+		await until(() => closes.includes(3410), 5000, 'session_gone close');
+		await until(() => server.outbox.channels.connectionCount === 0, 5000, 'no connection left');
+		// The revoked token does not open a new session.
+		const again = await poll('/socket/longpoll?vsn=2.0.0', { headers: { 'x-phoenix-authtoken': ann.token } });
+		expect(again.body).toEqual({ status: 403 });
+	});
+});
+
+/** The fallback client against a server whose upgrades are destroyed. */
+function longPollFallbackSocket(token: string): Socket {
+	const socket = new Socket(server.wsUrl, {
+		transport: WebSocket as never,
+		authToken: token,
+		longPollFallbackMs: 300,
+		reconnectAfterMs: () => 50,
+		timeout: 5000
+	});
+	socket.connect();
+	sockets.push(socket);
+	return socket;
+}
+
+describe('LongPoll on the wire (PROTOCOL.md §4.10)', () => {
+	it('opens with 410 and a session token, holds a GET until a frame, takes ndjson POSTs; status always in the body', async () => {
+		server = await startServer();
+		const ann = await server.signIn('ann');
+		const open = await poll('/socket/longpoll?vsn=2.0.0&', { headers: { 'x-phoenix-authtoken': ann.token, accept: 'application/json' } });
+		expect(open.http).toBe(200);
+		expect(open.cacheControl).toBe('no-store');
+		expect(open.body).toEqual({ status: 410, token: expect.stringMatching(/^lp[A-Za-z0-9_-]+$/), messages: [] });
+		const session = open.body.token!;
+
+		const held = poll(`/socket/longpoll?vsn=2.0.0&token=${session}`);
+		await new Promise((r) => setTimeout(r, 100));
+		const posted = await poll(`/socket/longpoll?vsn=2.0.0&token=${session}`, {
+			method: 'POST',
+			headers: { 'content-type': 'application/x-ndjson' },
+			body: ['["1","1","room:wire","phx_join",{}]', '["1","2","room:wire","send_message",{"client_id":"w1","body":"hi"}]', '[null,"3","phoenix","heartbeat",{}]'].join('\n')
+		});
+		expect(posted.body).toEqual({ status: 200 });
+		let got = await held;
+		const frames: unknown[][] = got.body.messages!.map((m) => JSON.parse(m));
+		// Whatever did not fit the first answer comes with the next poll.
+		while (frames.length < 4) {
+			got = await poll(`/socket/longpoll?vsn=2.0.0&token=${session}`);
+			frames.push(...got.body.messages!.map((m) => JSON.parse(m)));
+		}
+		expect(got.body.status).toBe(200);
+		expect(got.body.token).toBe(session);
+		expect(frames).toContainEqual(['1', '1', 'room:wire', 'phx_reply', { status: 'ok', response: { room: 'wire' } }]);
+		// The join is answered before the push that queued behind it.
+		const replyRefs = frames.filter((f) => f[2] === 'room:wire' && f[3] === 'phx_reply').map((f) => f[1]);
+		expect(replyRefs).toEqual(['1', '2']);
+		expect(frames).toContainEqual([null, null, 'room:wire', 'new_message', { message: expect.objectContaining({ body: 'hi', seq: 1 }) }]);
+		expect(frames).toContainEqual(['1', '2', 'room:wire', 'phx_reply', { status: 'ok', response: { message: expect.objectContaining({ client_id: 'w1' }) } }]);
+		expect(frames).toContainEqual([null, '3', 'phoenix', 'phx_reply', { status: 'ok', response: {} }]);
+	});
+
+	it('refuses a bad token (403) and a foreign origin (403); a session that is gone answers 410 without a token', async () => {
+		server = await startServer();
+		expect((await poll('/socket/longpoll?vsn=2.0.0', { headers: { 'x-phoenix-authtoken': 'nope' } })).body).toEqual({ status: 403 });
+		expect((await poll('/socket/longpoll?vsn=2.0.0')).body).toEqual({ status: 403 });
+		const ann = await server.signIn('ann');
+		const foreign = await poll('/socket/longpoll?vsn=2.0.0', { headers: { 'x-phoenix-authtoken': ann.token, origin: 'http://evil.example' } });
+		expect(foreign.body).toEqual({ status: 403 });
+		// The connect param works too, as over WebSocket.
+		expect((await poll(`/socket/longpoll?vsn=2.0.0&token=${ann.token}`)).body.status).toBe(410);
+		expect((await poll('/socket/longpoll?vsn=2.0.0&token=lpNoSuchSession')).body).toEqual({ status: 410 });
+		const post = await poll('/socket/longpoll?vsn=2.0.0&token=lpNoSuchSession', { method: 'POST', body: '[null,"1","phoenix","heartbeat",{}]' });
+		expect(post.body).toEqual({ status: 410 });
+	});
+
+	it('an abandoned session is swept like an idle socket; one with a GET held open is not', async () => {
+		server = await startServer({}, { channels: { idleTimeoutMs: 200 } });
+		const ann = await server.signIn('ann');
+		const abandoned = (await poll('/socket/longpoll?vsn=2.0.0', { headers: { 'x-phoenix-authtoken': ann.token } })).body.token!;
+		const polling = (await poll('/socket/longpoll?vsn=2.0.0', { headers: { 'x-phoenix-authtoken': ann.token } })).body.token!;
+		expect(server.outbox.channels.connectionCount).toBe(2);
+		const held = poll(`/socket/longpoll?vsn=2.0.0&token=${polling}`);
+		await until(() => server.outbox.channels.connectionCount === 1, 3000, 'the abandoned session swept');
+		expect((await poll(`/socket/longpoll?vsn=2.0.0&token=${abandoned}`)).body).toEqual({ status: 410 });
+		// The held one is alive: a frame posted to it comes back on the held GET.
+		await poll(`/socket/longpoll?vsn=2.0.0&token=${polling}`, { method: 'POST', body: '[null,"9","phoenix","heartbeat",{}]' });
+		expect((await held).body.messages).toEqual(['[null,"9","phoenix","phx_reply",{"status":"ok","response":{}}]']);
+	});
+});
