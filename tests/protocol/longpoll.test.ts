@@ -8,7 +8,11 @@
 import { LongPoll, Socket } from 'phoenix';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
-import { cid, collect, joinRoom, push, startServer, until, type TestServer } from './chat/harness.js';
+import { createPhoenixTransport } from '../../src/lib/outbox/adapters/index.js';
+import { createOutbox } from '../../src/lib/outbox/index.js';
+import { MemoryStorage } from '../../src/lib/outbox/testing/memory-storage.js';
+import { socketKeyFor } from '../../src/lib/server/app.js';
+import { cid, collect, joinRoom, push, startServer, syncAll, until, type TestServer } from './chat/harness.js';
 
 let server: TestServer;
 const sockets: Socket[] = [];
@@ -101,6 +105,43 @@ describe('LongPoll with the official client', () => {
 		const again = await poll('/socket/longpoll?vsn=2.0.0', { headers: { 'x-phoenix-authtoken': ann.token } });
 		expect(again.body).toEqual({ status: 403 });
 	});
+});
+
+describe('the kit over LongPoll', () => {
+	it('delivers 60 actions over 2 rooms exactly once and in order while its sessions are killed 3 times', async () => {
+		server = await startServer();
+		const { token, user } = await server.signIn('kit-poller');
+		const transport = createPhoenixTransport({
+			endpoint: server.wsUrl,
+			token: () => token,
+			socketOptions: { transport: LongPoll as never, reconnectAfterMs: () => 30, rejoinAfterMs: () => 30, timeout: 5000 }
+		});
+		const outbox = createOutbox({
+			deps: { storage: new MemoryStorage(), transport },
+			user,
+			pushTimeoutMs: 5000,
+			retry: { baseMs: 50, capMs: 400, networkDelayMs: 50, maxRetries: 20 },
+			eventTarget: null
+		});
+		await outbox.ready;
+		await until(() => outbox.connection.get().status === 'connected', 5000, 'connected over LongPoll');
+		const made: Record<string, string[]> = { 'room:poll-a': [], 'room:poll-b': [] };
+		for (let i = 0; i < 60; i++) {
+			const topic = i % 3 === 0 ? 'room:poll-b' : 'room:poll-a';
+			made[topic]!.push((await outbox.add('send_message', topic, { body: `action ${i}` })).id);
+			if (i % 20 === 10) {
+				await until(() => server.outbox.channels.connectionCount > 0, 5000, 'a session to kill');
+				server.outbox.channels.disconnect(socketKeyFor(user.id));
+			}
+		}
+		await until(() => outbox.count === 0, 15_000, 'the queue drained');
+		const socket = server.connect(token);
+		for (const [topic, ids] of Object.entries(made)) {
+			const { messages } = await syncAll(await joinRoom(socket, topic.slice('room:'.length)), null);
+			expect(messages.map((m: { client_id: string }) => m.client_id)).toEqual(ids);
+		}
+		await outbox.close();
+	}, 30_000);
 });
 
 /** The fallback client against a server whose upgrades are destroyed. */
