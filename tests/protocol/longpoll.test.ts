@@ -82,7 +82,7 @@ describe('LongPoll with the official client', () => {
 
 		const socket = longPollFallbackSocket(ann.token);
 		await until(() => socket.isConnected(), 8000, 'connected through the fallback');
-		expect(socket.transport).toBe(LongPoll);
+		expect((socket as unknown as { transport: unknown }).transport).toBe(LongPoll);
 		const room = await joinRoom(socket, 'fallback');
 		const reply = await push(room, 'send_message', { client_id: cid('f'), body: 'through the fallback' });
 		expect(reply).toMatchObject({ status: 'ok', response: { message: { body: 'through the fallback', seq: 1 } } });
