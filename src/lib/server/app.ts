@@ -20,7 +20,9 @@ import type { ChannelServer, ChannelServerOptions, Logger, PubSub } from './chan
 import { ChatService } from './chat/chat-service.js';
 import { roomChannel, type SocketAssigns } from './chat/room-channel.js';
 import type { ServerConfig } from './config.js';
+import type { RateLimit } from './channels/rate-limit.js';
 import { createApi } from './http/api.js';
+import { DEFAULT_SYNC_EVENTS_RATE_LIMIT, UserRateLimiter } from './http/user-rate-limit.js';
 import { createLogger } from './logger.js';
 import { createPgPubSub } from './pubsub/pg-pubsub.js';
 import { createPgStore } from './store/pg-store.js';
@@ -37,6 +39,8 @@ export interface OutboxServerOptions {
 	channels?: Partial<Pick<ChannelServerOptions<SocketAssigns>, 'maxChannelsPerSocket' | 'idleTimeoutMs' | 'maxPayload' | 'rateLimit' | 'pubsub'>>;
 	/** Sign-in attempts allowed per minute, per name and per address. */
 	signInLimits?: { perName: number; perAddress: number };
+	/** Calls per user to `POST /api/sync/events` (default 10/s, bursts of 30; each call holds ≤ 100 actions). */
+	syncEventsRateLimit?: RateLimit;
 }
 
 export interface OutboxServer {
@@ -117,7 +121,8 @@ export async function createOutboxServer(config: ServerConfig, options: OutboxSe
 		socketKey: socketKeyFor,
 		limiters: {
 			byName: new AttemptLimiter({ max: limits.perName, windowMs: 60_000 }),
-			byAddress: new AttemptLimiter({ max: limits.perAddress, windowMs: 60_000 })
+			byAddress: new AttemptLimiter({ max: limits.perAddress, windowMs: 60_000 }),
+			syncEvents: new UserRateLimiter(options.syncEventsRateLimit ?? DEFAULT_SYNC_EVENTS_RATE_LIMIT)
 		}
 	});
 

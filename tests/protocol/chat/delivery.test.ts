@@ -147,6 +147,32 @@ describe('POST /api/sync/events', () => {
 });
 
 describe('limits', () => {
+	test('POST /api/sync/events over the per-user limit answers 429 rate_limited with Retry-After; other users and later calls go through', async () => {
+		const started = await startServer({}, { syncEventsRateLimit: { perSecond: 2, burst: 3 } });
+		server = started;
+		const ann = await started.signIn('Ann');
+		const bob = await started.signIn('Bob');
+		const call = async (token: string, body: string) => {
+			const res = await fetch(started.url + '/api/sync/events', {
+				method: 'POST',
+				headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+				body: JSON.stringify({ room: 'limited', actions: [{ client_id: cid(), type: 'send_message', payload: { body } }] })
+			});
+			return { status: res.status, retryAfter: res.headers.get('retry-after'), body: await res.json() };
+		};
+		const statuses = [];
+		for (let i = 0; i < 4; i++) statuses.push((await call(ann.token, `ann ${i}`)).status);
+		expect(statuses).toEqual([200, 200, 200, 429]);
+		const refused = await call(ann.token, 'one more');
+		expect(refused).toMatchObject({ status: 429, retryAfter: '1', body: { reason: 'rate_limited' } });
+		expect((await call(bob.token, 'bob is fine')).status).toBe(200);
+		await new Promise((r) => setTimeout(r, 600));
+		expect((await call(ann.token, 'after a pause')).status).toBe(200);
+		// Refused calls stored nothing: the room holds the accepted ones only.
+		const { messages } = await syncAll(await joinRoom(started.connect(bob.token), 'limited'));
+		expect(messages.map((m: { body: string }) => m.body)).toEqual(['ann 0', 'ann 1', 'ann 2', 'bob is fine', 'after a pause']);
+	});
+
 	test('a socket over its rate limit gets rate_limited and stays connected', async () => {
 		server = await startServer({}, { channels: { rateLimit: { perSecond: 1, burst: 3 } } });
 		const { token } = await server.signIn('Fast');

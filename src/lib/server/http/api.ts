@@ -19,6 +19,7 @@ import type { ChannelServer, Logger } from '../channels/types.js';
 import { roomAccess } from '../chat/access.js';
 import type { ChatService } from '../chat/chat-service.js';
 import { HttpError, clientAddress, readJson, requestToken, sendError, sendJson } from './json.js';
+import type { UserRateLimiter } from './user-rate-limit.js';
 
 export const SESSION_COOKIE = 'outbox_token';
 /** Largest JSON body: a full batch of 100 maximal messages fits with room to spare. */
@@ -28,7 +29,7 @@ export interface ApiOptions {
 	chat: ChatService;
 	tokens: TokenSigner;
 	channels: Pick<ChannelServer, 'disconnect'>;
-	limiters: { byName: AttemptLimiter; byAddress: AttemptLimiter };
+	limiters: { byName: AttemptLimiter; byAddress: AttemptLimiter; syncEvents: UserRateLimiter };
 	/** Mark the cookie `Secure` (behind HTTPS). */
 	secureCookie?: boolean;
 	logger: Logger;
@@ -110,6 +111,13 @@ export function createApi(options: ApiOptions) {
 			if (method !== 'POST') return (sendError(res, 405, 'invalid', 'use POST', { allow: 'POST' }), true);
 			const session = await authenticate(req);
 			if (!session) return (sendError(res, 401, 'unauthorized', 'not signed in'), true);
+			const limiter = options.limiters.syncEvents;
+			if (!limiter.take(session.user.id)) {
+				const { perSecond, burst } = limiter.limit;
+				const retryAfter = String(limiter.retryAfterS(session.user.id));
+				sendError(res, 429, 'rate_limited', `at most ${perSecond} calls a second (bursts of ${burst}) per user`, { 'retry-after': retryAfter });
+				return true;
+			}
 			const parsed = syncEventsRequestSchema.safeParse(await readJson(req, MAX_BODY_BYTES));
 			if (!parsed.success) return (sendError(res, 400, 'invalid', describeZodError(parsed.error)), true);
 			const access = roomAccess(parsed.data.room, session.user.id);
