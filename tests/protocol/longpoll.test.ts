@@ -208,6 +208,19 @@ describe('LongPoll on the wire (PROTOCOL.md §4.10)', () => {
 		expect(post.body).toEqual({ status: 410 });
 	});
 
+	it('a POST body over the cap (8 MiB) answers 400 and dispatches nothing; the session stays', async () => {
+		server = await startServer();
+		const ann = await server.signIn('ann');
+		const session = (await poll('/socket/longpoll?vsn=2.0.0', { headers: { 'x-phoenix-authtoken': ann.token } })).body.token!;
+		const line = '[null,"1","phoenix","heartbeat",{}]';
+		const huge = Array.from({ length: Math.ceil((8 * 1024 * 1024) / line.length) + 1 }, () => line).join('\n');
+		const refused = await poll(`/socket/longpoll?vsn=2.0.0&token=${session}`, { method: 'POST', body: huge });
+		expect(refused.body).toEqual({ status: 400 });
+		await poll(`/socket/longpoll?vsn=2.0.0&token=${session}`, { method: 'POST', body: '[null,"2","phoenix","heartbeat",{}]' });
+		const got = await poll(`/socket/longpoll?vsn=2.0.0&token=${session}`);
+		expect(got.body.messages).toEqual(['[null,"2","phoenix","phx_reply",{"status":"ok","response":{}}]']);
+	});
+
 	it('an abandoned session is swept like an idle socket; one with a GET held open is not', async () => {
 		server = await startServer({}, { channels: { idleTimeoutMs: 200 } });
 		const ann = await server.signIn('ann');

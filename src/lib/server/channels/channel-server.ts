@@ -12,7 +12,7 @@ import { encodeTextFrame } from '../../protocol/frames.js';
 import { endChannel } from './channel.js';
 import { Connection, type Hub, type Wire } from './connection.js';
 import { dispatchMessage } from './dispatch.js';
-import { LONGPOLL_WINDOW_MS, LongPollWire, SESSION_TOKEN_PREFIX, longPollPath, readBody, splitFrames, tokenParams, writeStatus } from './longpoll.js';
+import { LONGPOLL_MAX_BODY_BYTES, LONGPOLL_WINDOW_MS, LongPollWire, SESSION_TOKEN_PREFIX, longPollPath, readBody, splitFrames, tokenParams, writeStatus } from './longpoll.js';
 import { resolveOptions } from './options.js';
 import { isPromiseLike } from './run-event.js';
 import { CLOSE_CODES } from './phoenix.js';
@@ -204,8 +204,8 @@ export function createChannelServer<A = Record<string, unknown>>(input: ChannelS
 	}
 
 	async function receiveFrames(request: IncomingMessage, res: ServerResponse, conn: Connection<A>, cors: Record<string, string>) {
-		// The client sends at most 100 frames per POST (PROTOCOL.md §4.10).
-		const body = await readBody(request, options.maxPayload * 100);
+		// The client sends at most 100 frames per POST (PROTOCOL.md §4.10); the body is held in memory, so it is capped.
+		const body = await readBody(request, Math.min(options.maxPayload * 100, LONGPOLL_MAX_BODY_BYTES));
 		if (body === null) return writeStatus(res, { status: 400 }, cors);
 		for (const frame of splitFrames(body)) {
 			if (conn.isClosed) break;

@@ -26,6 +26,9 @@ import type { Wire } from './connection.js';
 /** How long a GET is held open waiting for a frame (Phoenix's `window_ms`). */
 export const LONGPOLL_WINDOW_MS = 10_000;
 
+/** Largest POST body kept (a batch of frames); larger ones answer `{status: 400}` and nothing of them is dispatched. */
+export const LONGPOLL_MAX_BODY_BYTES = 8 * 1024 * 1024;
+
 /** Every session token starts with this, so a token of a gone session is told from an auth token. */
 export const SESSION_TOKEN_PREFIX = 'lp';
 
@@ -167,21 +170,21 @@ export function tokenParams(request: IncomingMessage): string[] {
 	}
 }
 
-/** Read a request body up to `limit` bytes; null when it is larger (the rest is not read). */
+/**
+ * Read a request body up to `limit` bytes; null when it is larger. The rest
+ * of a larger body is read and dropped (not kept), so the answer still
+ * reaches a client that is uploading.
+ */
 export function readBody(request: IncomingMessage, limit: number): Promise<string | null> {
 	return new Promise((resolve, reject) => {
-		const chunks: Buffer[] = [];
+		let chunks: Buffer[] | null = [];
 		let size = 0;
 		request.on('data', (chunk: Buffer) => {
 			size += chunk.length;
-			if (size > limit) {
-				resolve(null);
-				request.destroy();
-				return;
-			}
-			chunks.push(chunk);
+			if (size > limit) chunks = null;
+			else chunks?.push(chunk);
 		});
-		request.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+		request.on('end', () => resolve(chunks ? Buffer.concat(chunks).toString('utf8') : null));
 		request.on('error', reject);
 	});
 }
