@@ -26,9 +26,10 @@ export const bodySchema = z
 /** One user action's id: unique per author, time-sortable when the kit makes it. */
 export const clientIdSchema = z
 	.string()
-	.regex(/^[A-Za-z0-9_-]+$/, 'client_id may use only A-Z a-z 0-9 _ -')
 	.min(1)
-	.max(LIMITS.clientIdMaxChars);
+	.max(LIMITS.clientIdMaxChars)
+	// Any visible ASCII (UUIDs, ULIDs, "tab1:42"): no spaces or control characters to hide in logs.
+	.regex(/^[\x21-\x7e]+$/, 'client_id may use only visible ASCII characters (no spaces)');
 
 export const messageIdSchema = z
 	.string()
@@ -81,12 +82,13 @@ export const actionTypeSchema = z.enum(ACTION_TYPES);
  */
 export const batchActionSchema = z.strictObject({
 	client_id: clientIdSchema,
-	type: actionTypeSchema,
+	// Checked per action (`parseBatchAction`): an unknown type fails that action alone.
+	type: z.string().min(1).max(64),
 	payload: z.record(z.string(), z.unknown())
 });
 
 export const sendBatchSchema = z.strictObject({
-	actions: z.array(batchActionSchema).min(1).max(LIMITS.batchMaxActions)
+	actions: z.array(batchActionSchema).max(LIMITS.batchMaxActions)
 });
 
 export const syncSchema = z.strictObject({
@@ -177,11 +179,14 @@ export function parseAction(
 
 /** Parse one `send_batch` entry: the payload may omit `client_id`, or repeat the same one. */
 export function parseBatchAction(entry: BatchAction) {
+	if (!Object.hasOwn(actionSchemas, entry.type)) {
+		return { ok: false as const, message: `unknown action type ${JSON.stringify(entry.type)}; one of ${Object.keys(actionSchemas).join(', ')}` };
+	}
 	const inner = entry.payload;
 	if ('client_id' in inner && inner.client_id !== entry.client_id) {
 		return { ok: false as const, message: 'payload.client_id differs from the action client_id' };
 	}
-	return parseAction(entry.type, { ...inner, client_id: entry.client_id });
+	return parseAction(entry.type as Action['type'], { ...inner, client_id: entry.client_id });
 }
 
 /** One line a person can read, from a zod error. */

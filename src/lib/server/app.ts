@@ -112,7 +112,7 @@ export async function createOutboxServer(config: ServerConfig, options: OutboxSe
 		}
 	});
 
-	const limits = options.signInLimits ?? { perName: 10, perAddress: 60 };
+	const limits = options.signInLimits ?? { perName: 10, perAddress: 60 }; // wrong passwords a minute
 	const api = createApi({
 		chat,
 		tokens,

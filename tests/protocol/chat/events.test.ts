@@ -232,7 +232,7 @@ describe('send_batch', () => {
 		expect(single.response.message).toEqual(results[0].message);
 	});
 
-	test('a batch of 100 is accepted, 101 is invalid, an empty or malformed batch is invalid', async () => {
+	test('a batch of 100 is accepted, 101 or a malformed batch is invalid, an empty one has no results, an unknown type fails alone', async () => {
 		const a = await joinRoom(server.connect(alice.token), 'batch-2');
 		const make = (n: number) => Array.from({ length: n }, (_, i) => ({ client_id: cid(), type: 'send_message', payload: { body: `m${i}` } }));
 		const ok = await push(a, 'send_batch', { actions: make(100) });
@@ -240,12 +240,21 @@ describe('send_batch', () => {
 		expect(ok.response.results.map((r: any) => r.message.seq)).toEqual(Array.from({ length: 100 }, (_, i) => i + 1));
 		const tooMany = await push(a, 'send_batch', { actions: make(101) });
 		expect(tooMany).toMatchObject({ status: 'error', response: { reason: 'invalid' } });
-		expect((await push(a, 'send_batch', { actions: [] })).response.reason).toBe('invalid');
-		expect((await push(a, 'send_batch', { actions: [{ client_id: cid(), type: 'shout', payload: {} }] })).response.reason).toBe('invalid');
+		expect(await push(a, 'send_batch', { actions: [] })).toEqual({ status: 'ok', response: { results: [] } });
 		expect((await push(a, 'send_batch', { actions: make(1), extra: true })).response.reason).toBe('invalid');
+		expect((await push(a, 'send_batch', { actions: [{ type: 'send_message', payload: { body: 'no id' } }] })).response.reason).toBe('invalid');
 		// Nothing of the refused batches landed.
-		const { messages } = await syncAll(a);
-		expect(messages).toHaveLength(100);
+		expect((await syncAll(a)).messages).toHaveLength(100);
+		// An unknown type is that action's own failure; the rest of the batch goes on.
+		const [shout, after] = make(2);
+		const mixed = await push(a, 'send_batch', { actions: [{ ...shout, type: 'shout' }, after] });
+		expect(mixed.response.results).toEqual([
+			{ client_id: shout!.client_id, status: 'error', reason: 'invalid', message: expect.stringContaining('unknown action type "shout"') },
+			expect.objectContaining({ client_id: after!.client_id, status: 'ok', message: expect.objectContaining({ seq: 101 }) })
+		]);
+		// Any visible ASCII makes a client_id (UUIDs, "tab1:42"); spaces do not.
+		expect((await push(a, 'send_message', { client_id: 'tab1:42.a/b', body: 'odd id' })).response.message).toMatchObject({ client_id: 'tab1:42.a/b', seq: 102 });
+		expect((await push(a, 'send_message', { client_id: 'has space', body: 'x' })).response.reason).toBe('invalid');
 	});
 
 	test('a payload client_id that differs from the action client_id is invalid', async () => {

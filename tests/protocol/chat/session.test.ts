@@ -67,23 +67,32 @@ describe('POST /api/session', () => {
 		expect(res.body.reason).toBe('invalid');
 	});
 
-	test('sign-in attempts are rate limited per name', async () => {
+	test('the reply is exactly {token, user: {id, name}}', async () => {
+		server = await startServer();
+		const res = await server.api('POST', '/api/session', { name: 'Exact', password: 'pw' });
+		expect(res).toEqual({ status: 200, body: { token: expect.any(String), user: { id: expect.any(String), name: 'Exact' } } });
+	});
+
+	test('wrong passwords are rate limited per name; right ones and other names are not held up', async () => {
 		server = await startServer({}, { signInLimits: { perName: 3, perAddress: 100 } });
-		await server.signIn('Fay', 'right');
+		// Many good sign-ins in a row are never limited.
+		for (let i = 0; i < 8; i++) expect((await server.api('POST', '/api/session', { name: 'Fay', password: 'right' })).status).toBe(200);
 		const statuses = [];
-		for (let i = 0; i < 4; i++) statuses.push((await server.api('POST', '/api/session', { name: 'Fay', password: 'wrong' })).status);
-		expect(statuses).toEqual([401, 401, 429, 429]);
-		const limited = await server.api('POST', '/api/session', { name: 'Fay', password: 'right' });
+		for (let i = 0; i < 5; i++) statuses.push((await server.api('POST', '/api/session', { name: 'Fay', password: 'wrong' })).status);
+		expect(statuses).toEqual([401, 401, 401, 429, 429]);
+		const limited = await server.api('POST', '/api/session', { name: ' FAY ', password: 'right' });
 		expect(limited).toMatchObject({ status: 429, body: { reason: 'rate_limited' } });
 		// Another name is not held up by Fay's limit.
 		expect((await server.api('POST', '/api/session', { name: 'Gus', password: 'x' })).status).toBe(200);
 	});
 
-	test('sign-in attempts are rate limited per address', async () => {
+	test('wrong passwords are rate limited per address; new accounts and right passwords are not', async () => {
 		server = await startServer({}, { signInLimits: { perName: 100, perAddress: 3 } });
+		for (let i = 0; i < 80; i++) expect((await server.api('POST', '/api/session', { name: `new${i}`, password: 'x' })).status).toBe(200);
 		const statuses = [];
-		for (const name of ['h1', 'h2', 'h3', 'h4']) statuses.push((await server.api('POST', '/api/session', { name, password: 'x' })).status);
-		expect(statuses).toEqual([200, 200, 200, 429]);
+		for (const name of ['new1', 'new2', 'new3', 'new4']) statuses.push((await server.api('POST', '/api/session', { name, password: 'bad' })).status);
+		expect(statuses).toEqual([401, 401, 401, 429]);
+		expect((await server.api('POST', '/api/session', { name: 'new5', password: 'x' })).status).toBe(429);
 	});
 });
 

@@ -1,5 +1,5 @@
 /**
- * Fixed-window counters for sign-in attempts, per key (a name, an address).
+ * Fixed-window counters for failed sign-in attempts, per key (a name, an address).
  * In memory: a cluster multiplies the allowance by its size, which is fine
  * for slowing password guessing. Old windows are swept as keys are touched.
  */
@@ -18,17 +18,21 @@ export class AttemptLimiter {
 		this.#now = options.now ?? Date.now;
 	}
 
-	/** Count one attempt; returns ms to wait when over the limit, else 0. */
-	hit(key: string): number {
+	/** Ms to wait before `key` may try again (it has used up its window), else 0. Counts nothing. */
+	wait(key: string): number {
+		const now = this.#now();
+		const entry = this.#hits.get(key);
+		if (!entry || entry.resetAt <= now) return 0;
+		return entry.count >= this.#max ? entry.resetAt - now : 0;
+	}
+
+	/** Count one attempt against `key`. */
+	record(key: string): void {
 		const now = this.#now();
 		if (this.#hits.size > 10_000) this.#sweep(now);
 		const entry = this.#hits.get(key);
-		if (!entry || entry.resetAt <= now) {
-			this.#hits.set(key, { count: 1, resetAt: now + this.#windowMs });
-			return 0;
-		}
-		entry.count++;
-		return entry.count > this.#max ? entry.resetAt - now : 0;
+		if (!entry || entry.resetAt <= now) this.#hits.set(key, { count: 1, resetAt: now + this.#windowMs });
+		else entry.count++;
 	}
 
 	#sweep(now: number) {

@@ -59,12 +59,13 @@ export function createApi(options: ApiOptions) {
 		const parsed = sessionRequestSchema.safeParse(await readJson(req, 16 * 1024));
 		if (!parsed.success) return sendError(res, 400, 'invalid', describeZodError(parsed.error));
 		const { name, password } = parsed.data;
-		const wait = Math.max(
-			options.limiters.byName.hit(name.toLowerCase()),
-			options.limiters.byAddress.hit(clientAddress(req))
-		);
+		// Only wrong passwords count: a busy address (a school, a test run) signs in as often as it likes,
+		// while guessing one account's password, or many from one address, is slowed down.
+		const nameKey = name.trim().toLowerCase();
+		const address = clientAddress(req);
+		const wait = Math.max(options.limiters.byName.wait(nameKey), options.limiters.byAddress.wait(address));
 		if (wait > 0) {
-			return sendError(res, 429, 'rate_limited', 'too many sign-in attempts; try again later', {
+			return sendError(res, 429, 'rate_limited', 'too many wrong passwords; try again later', {
 				'retry-after': String(Math.ceil(wait / 1000))
 			});
 		}
@@ -77,15 +78,15 @@ export function createApi(options: ApiOptions) {
 		} else if (!(await verifyPassword(password, user.passwordHash))) {
 			user = null;
 		}
-		if (!user) return sendError(res, 401, 'unauthorized', 'wrong name or password');
+		if (!user) {
+			options.limiters.byName.record(nameKey);
+			options.limiters.byAddress.record(address);
+			return sendError(res, 401, 'unauthorized', 'wrong name or password');
+		}
 		const { token, claims } = tokens.issue(user.id);
 		const maxAge = Math.max(0, Math.floor((claims.expiresAt - Date.now()) / 1000));
-		sendJson(
-			res,
-			200,
-			{ token, user: { id: user.id, name: user.name }, expires_at: new Date(claims.expiresAt).toISOString() },
-			{ 'set-cookie': cookie(token, maxAge) }
-		);
+		// Exactly the contract's `{token, user}`; the expiry is in GET /api/session.
+		sendJson(res, 200, { token, user: { id: user.id, name: user.name } }, { 'set-cookie': cookie(token, maxAge) });
 	}
 
 	async function routes(req: IncomingMessage, res: ServerResponse, path: string): Promise<boolean> {
