@@ -25,6 +25,11 @@ test('the connection banner says offline, reconnecting or signed out, and is abs
 	const connecting = gallery(page, 'banner-connecting').getByTestId('connection-banner');
 	await expect(connecting).toContainText('Reconnecting…');
 	await expect(connecting).not.toContainText('offline');
+	// Socket closed but the browser online: the server is down, not the network.
+	const serverDown = gallery(page, 'banner-server-down').getByTestId('connection-banner');
+	await expect(serverDown).toContainText("Reconnecting… Can't reach the server");
+	await expect(serverDown).not.toContainText('offline');
+	await expect(serverDown.getByRole('button', { name: 'Retry now' })).toBeVisible();
 
 	const signedOut = gallery(page, 'banner-signed-out').getByTestId('connection-banner');
 	await expect(signedOut).toContainText(SIGNED_OUT);
@@ -48,6 +53,11 @@ test('the pending badge holds the count and is absent at zero', async ({ page })
 	await expect(gallery(page, 'badge-3').getByTestId('pending-badge')).toHaveText('3 pending');
 	await expect(gallery(page, 'badge-1').getByTestId('pending-badge')).toHaveText('1 pending');
 	await expect(gallery(page, 'badge-0').getByTestId('pending-badge')).toHaveCount(0);
+	// Failed items stay in the queue until retried or discarded: still counted, and said so.
+	const failed = gallery(page, 'badge-failed').getByTestId('pending-badge');
+	await expect(failed).toHaveText('4 unsent');
+	await expect(failed).toHaveAttribute('data-failed', '1');
+	await expect(failed).toHaveAttribute('aria-label', '4 changes not sent yet, 1 failed: retry or discard it');
 	// The chat: 2 pending sends + 3 failed actions.
 	await expect(gallery(page, 'chat').getByTestId('pending-badge')).toHaveText('5 pending');
 });
@@ -235,7 +245,8 @@ test('force sync delivers pending rows and the toast says "Synced N actions", th
 	await expect(toast).toHaveCount(0, { timeout: 6000 });
 
 	await page.getByTestId('gallery-toast-1').click();
-	await expect(toast).toHaveText('Synced 1 action');
+	// DESIGN.md's words exactly, also for one.
+	await expect(toast).toHaveText('Synced 1 actions');
 	await toast.getByRole('button', { name: 'Dismiss' }).click();
 	await expect(toast).toHaveCount(0);
 });

@@ -15,6 +15,11 @@ async function scenario(app: AppServer, page: Page, how: 'stop' | 'kill', shot: 
 
 	await app[how]();
 	await expect(page.getByTestId('connection-banner')).toBeVisible();
+	// The network is fine; the server is not: the banner says reconnecting, and keeps saying it.
+	await expect(page.getByTestId('connection-banner')).toContainText(/reconnecting/i);
+	await page.waitForTimeout(3000);
+	await expect(page.getByTestId('connection-banner')).toContainText(/reconnecting/i);
+	await expect(page.getByTestId('connection-banner')).not.toContainText(/offline/i);
 
 	const bodies = ['during the outage 1', 'during the outage 2'];
 	const ids: string[] = [];

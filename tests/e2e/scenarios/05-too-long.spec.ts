@@ -19,6 +19,9 @@ test('a 4,001-character message fails with the reason and keeps its text; discar
 	await expect(row(page, firstId).getByTestId('retry-button')).toBeVisible();
 	await expect(row(page, firstId).getByTestId('discard-button')).toBeVisible();
 	expect(await rows(page)).toEqual([{ status: 'failed', clientId: firstId, seq: null, body: first }]);
+	// Not sent, so counted: the badge stays until it is retried or discarded.
+	await expect(page.getByTestId('pending-badge')).toHaveText('1 unsent');
+	await expect(page.getByTestId('pending-badge')).toHaveAttribute('data-failed', '1');
 	await screenshot(page, 'scenario-05-failed');
 
 	await row(page, firstId).getByTestId('discard-button').click();
