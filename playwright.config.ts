@@ -34,6 +34,6 @@ export default defineConfig({
 		url: `http://localhost:${port}/`,
 		reuseExistingServer: false,
 		timeout: 60_000,
-		env: { PORT: String(port), HOST: '127.0.0.1', DATA_DIR: 'test-results/e2e-data', LOG_LEVEL: 'warn' }
+		env: { PORT: String(port), HOST: '127.0.0.1', DATA_DIR: 'test-results/e2e-data', LOG_LEVEL: 'warn', OUTBOX_DEV_PAGES: '1' }
 	}
 });

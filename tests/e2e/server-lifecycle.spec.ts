@@ -42,3 +42,15 @@ test('SIGTERM closes browser sockets with 1001; a restart keeps data and tokens'
 	expect(session.status).toBe(200);
 	await page.screenshot({ path: 'test-results/server-lifecycle.png' });
 });
+
+test('a production server hides the dev pages (gallery, kit and worker test pages) unless OUTBOX_DEV_PAGES=1', async () => {
+	const plain = await createAppServer({ OUTBOX_DEV_PAGES: '0' });
+	try {
+		for (const path of ['/dev/components', '/dev/kit', '/dev/sw', '/dev']) expect((await fetch(plain.url + path)).status, path).toBe(404);
+		expect((await fetch(plain.url + '/')).status).toBe(200);
+		expect((await fetch(plain.url + '/rooms/lobby')).status).toBe(200);
+	} finally {
+		await plain.dispose();
+	}
+	expect((await fetch(app.url + '/dev/components')).status).toBe(200);
+});

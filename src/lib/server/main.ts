@@ -13,7 +13,16 @@ async function main() {
 	const outbox = await createOutboxServer(config);
 	const handlerUrl = new URL('../build/handler.js', import.meta.url);
 	const { handler } = (await import(handlerUrl.href)) as { handler: NodeHandler };
-	const server = createHttpServer(outbox, (req, res) => handler(req, res));
+	// The component gallery and the kit/worker test pages (src/routes/dev) are for tests and
+	// development; a production server answers 404 unless OUTBOX_DEV_PAGES=1 (the e2e suite sets it).
+	const devPages = process.env.OUTBOX_DEV_PAGES === '1';
+	const server = createHttpServer(outbox, (req, res) => {
+		if (!devPages && /^\/dev(\/|$|\?)/.test(req.url ?? '')) {
+			res.writeHead(404, { 'content-type': 'text/plain; charset=utf-8' }).end('not found');
+			return;
+		}
+		handler(req, res);
+	});
 
 	server.listen(config.port, config.host, () => {
 		const address = server.address();
