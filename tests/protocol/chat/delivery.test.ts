@@ -19,10 +19,13 @@ afterEach(async () => {
 });
 
 describe('seq', () => {
-	test('stays gap-free and per-sender ordered with 5 clients sending at once', async () => {
+	test('stays gap-free and per-sender ordered with 5 clients sending at once, broadcast in seq order', async () => {
 		server = await startServer();
 		const users = await Promise.all(['s1', 's2', 's3', 's4', 's5'].map((n) => server!.signIn(n)));
 		const channels = await Promise.all(users.map((u) => joinRoom(server!.connect(u.token), 'race')));
+		// A watcher: broadcasts of writes committed together (group commit) still come in seq order.
+		const watcher = await joinRoom(server.connect((await server.signIn('watcher')).token), 'race');
+		const heard = collect(watcher, 'new_message');
 		const replies = await Promise.all(
 			channels.map((channel, c) =>
 				Promise.all(Array.from({ length: 40 }, (_, i) => push(channel, 'send_message', { client_id: cid(`u${c}m${i}-`), body: `${c}:${i}` })))
@@ -39,6 +42,8 @@ describe('seq', () => {
 		}
 		const { messages } = await syncAll(channels[0]!);
 		expect(messages.map((m: any) => m.seq)).toEqual(Array.from({ length: 200 }, (_, i) => i + 1));
+		await until(() => heard.length === 200, 5000, 'every broadcast');
+		expect(heard.map((p) => p.message.seq)).toEqual(Array.from({ length: 200 }, (_, i) => i + 1));
 	});
 });
 
