@@ -20,13 +20,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Page } from '@playwright/test';
 import { ensureChromium } from '../scripts/chromium.js';
-
-interface Result {
-	name: string;
-	messages: number;
-	seconds: number;
-	perSecond: number;
-}
+import { result, type Result } from './lib/result.js';
 
 const N = Number(process.env.BENCH_KIT_ACTIONS ?? 10_000);
 const NAIVE_ADDS = Number(process.env.BENCH_NAIVE_ADDS ?? 2_000);
@@ -35,10 +29,7 @@ const NAIVE_PUSHES = Number(process.env.BENCH_NAIVE_PUSHES ?? 300);
 const results: Result[] = [];
 
 function record(name: string, messages: number, ms: number): void {
-	const seconds = ms / 1000;
-	const result = { name, messages, seconds: +seconds.toFixed(3), perSecond: Math.round(messages / seconds) };
-	console.log(`${name.padEnd(64)} ${String(result.perSecond).padStart(8)} msg/s  (${messages} in ${result.seconds} s)`);
-	results.push(result);
+	results.push(result(name, messages, ms));
 }
 
 async function freePort(): Promise<number> {
@@ -85,20 +76,37 @@ async function signIn(url: string, name: string) {
 	return (await res.json()) as { token: string; user: { id: string; name: string } };
 }
 
-/** Open /dev/kit and make an engine for `session` on IndexedDB (`window.__outbox`). */
-async function openEngine(page: Page, url: string, session: { token: string; user: object }): Promise<void> {
-	await page.goto(url + '/dev/kit');
-	await page.waitForFunction(() => (window as never as { __kit?: unknown }).__kit !== undefined);
-	// The service worker serves the shell for the reload while offline.
-	await page.evaluate(() => navigator.serviceWorker.ready);
-	await page.evaluate(async ({ session, url }) => {
+type Session = { token: string; user: object };
+
+/** /dev/kit has put the kit on `window.__kit`. */
+function kitLoaded(page: Page): Promise<unknown> {
+	return page.waitForFunction(() => (window as never as { __kit?: unknown }).__kit !== undefined);
+}
+
+/**
+ * In the page: an engine for `session` on IndexedDB (`window.__outbox`), and
+ * the time of the next `online` event (`window.__onlineAt`). Resolves with the
+ * ms until the engine has loaded its queue.
+ */
+function startEngine(page: Page, url: string, session: Session): Promise<number> {
+	return page.evaluate(async ({ session, url }) => {
 		const w = window as never as { __kit: any; __outbox: any; __onlineAt: number | null };
 		w.__onlineAt = null;
 		window.addEventListener('online', () => (w.__onlineAt = performance.now()));
-		const socketUrl = url.replace('http', 'ws') + '/socket';
-		w.__outbox = w.__kit.createBrowserOutbox({ token: () => session.token, user: session.user, endpoint: socketUrl, storage: { name: 'bench' }, eventTarget: null });
+		const t0 = performance.now();
+		const endpoint = url.replace('http', 'ws') + '/socket';
+		w.__outbox = w.__kit.createBrowserOutbox({ token: () => session.token, user: session.user, endpoint, storage: { name: 'bench' }, eventTarget: null });
 		await w.__outbox.ready;
+		return performance.now() - t0;
 	}, { session, url });
+}
+
+/** Open /dev/kit, wait for the service worker (it serves the shell for a reload while offline), start an engine. */
+async function openEngine(page: Page, url: string, session: Session): Promise<void> {
+	await page.goto(url + '/dev/kit');
+	await kitLoaded(page);
+	await page.evaluate(() => navigator.serviceWorker.ready);
+	await startEngine(page, url, session);
 }
 
 /** In the page: ms from the `online` event until the queue is empty. */
@@ -141,18 +149,8 @@ async function kitRuns(url: string, executablePath: string): Promise<void> {
 			record(`kit: add ${N.toLocaleString('en')} offline, each durable (IndexedDB)`, N, addMs);
 
 			await page.reload();
-			await page.waitForFunction(() => (window as never as { __kit?: unknown }).__kit !== undefined);
-			const restoreMs = await page.evaluate(async ({ session, url }) => {
-				const w = window as never as { __kit: any; __outbox: any; __onlineAt: number | null };
-				w.__onlineAt = null;
-				window.addEventListener('online', () => (w.__onlineAt = performance.now()));
-				const t0 = performance.now();
-				w.__outbox = w.__kit.createBrowserOutbox({ token: () => session.token, user: session.user, endpoint: url.replace('http', 'ws') + '/socket', storage: { name: 'bench' }, eventTarget: null });
-				await w.__outbox.ready;
-				const ms = performance.now() - t0;
-				if (w.__outbox.count === 0) throw new Error('nothing restored');
-				return ms;
-			}, { session, url });
+			await kitLoaded(page);
+			const restoreMs = await startEngine(page, url, session);
 			const restored = await page.evaluate(() => (window as never as { __outbox: any }).__outbox.count);
 			if (restored !== N) throw new Error(`restored ${restored} of ${N}`);
 			record(`kit: restore ${N.toLocaleString('en')} pending after a reload`, N, restoreMs);
@@ -183,7 +181,7 @@ async function kitRuns(url: string, executablePath: string): Promise<void> {
 			const context = await browser.newContext();
 			const page = await context.newPage();
 			await page.goto(url + '/dev/kit');
-			await page.waitForFunction(() => (window as never as { __kit?: unknown }).__kit !== undefined);
+			await kitLoaded(page);
 			const naiveAddMs = await page.evaluate((n) => {
 				const queue: object[] = [];
 				const t0 = performance.now();

@@ -15,13 +15,8 @@ import { WebSocket } from 'ws';
 import { createHttpServer, createOutboxServer } from '../src/lib/server/app.js';
 import { configFromEnv } from '../src/lib/server/config.js';
 import { createSqliteStore } from '../src/lib/server/store/sqlite-store.js';
+import { result, type Result } from './lib/result.js';
 
-interface Result {
-	name: string;
-	messages: number;
-	seconds: number;
-	perSecond: number;
-}
 
 const SOCKETS = Number(process.env.BENCH_SOCKETS ?? 10);
 const PER_SOCKET = Number(process.env.BENCH_PER_SOCKET ?? 1000);
@@ -41,10 +36,7 @@ function push(channel: Channel, event: string, payload: object): Promise<any> {
 async function timed(name: string, messages: number, run: () => Promise<void>): Promise<Result> {
 	const start = process.hrtime.bigint();
 	await run();
-	const seconds = Number(process.hrtime.bigint() - start) / 1e9;
-	const result = { name, messages, seconds: +seconds.toFixed(3), perSecond: Math.round(messages / seconds) };
-	console.log(`${name.padEnd(48)} ${String(result.perSecond).padStart(8)} msg/s  (${messages} in ${result.seconds} s)`);
-	return result;
+	return result(name, messages, Number(process.hrtime.bigint() - start) / 1e6);
 }
 
 async function serverRuns(): Promise<Result[]> {

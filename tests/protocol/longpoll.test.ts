@@ -5,7 +5,7 @@
  * a client cannot drive (§4.10: status in the body, 410 to open, 403 refused,
  * held GETs, ndjson POSTs, sessions that are gone).
  */
-import { LongPoll, Socket } from 'phoenix';
+import { LongPoll } from 'phoenix';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { createPhoenixTransport } from '../../src/lib/outbox/adapters/index.js';
@@ -15,26 +15,13 @@ import { socketKeyFor } from '../../src/lib/server/app.js';
 import { cid, collect, joinRoom, push, startServer, syncAll, until, type TestServer } from './chat/harness.js';
 
 let server: TestServer;
-const sockets: Socket[] = [];
 
 afterEach(async () => {
-	for (const s of sockets.splice(0)) s.disconnect();
 	await server?.close();
 });
 
-function longPollSocket(token: string, opts: Record<string, unknown> = {}): Socket {
-	const socket = new Socket(server.wsUrl, {
-		transport: LongPoll as never,
-		authToken: token,
-		reconnectAfterMs: () => 50,
-		rejoinAfterMs: () => 50,
-		timeout: 5000,
-		...opts
-	});
-	socket.connect();
-	sockets.push(socket);
-	return socket;
-}
+/** The official client over LongPoll (the harness's client, transport swapped; the server closes it after). */
+const longPollSocket = (token: string) => server.connect(token, { transport: LongPoll, timeout: 5000 });
 
 async function poll(path: string, init: RequestInit = {}) {
 	const res = await fetch(server.url + path, init);
@@ -80,7 +67,8 @@ describe('LongPoll with the official client', () => {
 		const direct = new WebSocket(server.wsUrl + '/websocket?vsn=2.0.0');
 		await expect(new Promise((resolve, reject) => (direct.on('open', resolve), direct.on('error', reject)))).rejects.toThrow();
 
-		const socket = longPollFallbackSocket(ann.token);
+		// The harness's WebSocket client, with the fallback the official client offers.
+		const socket = server.connect(ann.token, { longPollFallbackMs: 300, timeout: 5000 });
 		await until(() => socket.isConnected(), 8000, 'connected through the fallback');
 		expect((socket as unknown as { transport: unknown }).transport).toBe(LongPoll);
 		const room = await joinRoom(socket, 'fallback');
@@ -143,20 +131,6 @@ describe('the kit over LongPoll', () => {
 		await outbox.close();
 	}, 30_000);
 });
-
-/** The fallback client against a server whose upgrades are destroyed. */
-function longPollFallbackSocket(token: string): Socket {
-	const socket = new Socket(server.wsUrl, {
-		transport: WebSocket as never,
-		authToken: token,
-		longPollFallbackMs: 300,
-		reconnectAfterMs: () => 50,
-		timeout: 5000
-	});
-	socket.connect();
-	sockets.push(socket);
-	return socket;
-}
 
 describe('LongPoll on the wire (PROTOCOL.md §4.10)', () => {
 	it('opens with 410 and a session token, holds a GET until a frame, takes ndjson POSTs; status always in the body', async () => {

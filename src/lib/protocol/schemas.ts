@@ -179,14 +179,15 @@ export function parseAction(
 
 /** Parse one `send_batch` entry: the payload may omit `client_id`, or repeat the same one. */
 export function parseBatchAction(entry: BatchAction) {
-	if (!Object.hasOwn(actionSchemas, entry.type)) {
-		return { ok: false as const, message: `unknown action type ${JSON.stringify(entry.type)}; one of ${Object.keys(actionSchemas).join(', ')}` };
+	const type = actionTypeSchema.safeParse(entry.type);
+	if (!type.success) {
+		return { ok: false as const, message: `unknown action type ${JSON.stringify(entry.type)}; one of ${ACTION_TYPES.join(', ')}` };
 	}
 	const inner = entry.payload;
 	if ('client_id' in inner && inner.client_id !== entry.client_id) {
 		return { ok: false as const, message: 'payload.client_id differs from the action client_id' };
 	}
-	return parseAction(entry.type as Action['type'], { ...inner, client_id: entry.client_id });
+	return parseAction(type.data, { ...inner, client_id: entry.client_id });
 }
 
 /** One line a person can read, from a zod error. */

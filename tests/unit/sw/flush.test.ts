@@ -10,12 +10,12 @@ import {
 	lanesOf,
 	mergeIntoSnapshot,
 	nextBatch,
-	SNAPSHOT_KEEP,
 	type ConfirmedInRoom,
 	type FlushDeps,
 	type LockPort,
 	type QueueAccess
 } from '../../../src/lib/app/sw/flush';
+import { DEFAULT_SNAPSHOT_LIMIT } from '../../../src/lib/outbox/adapters/storage-layout';
 import { createQueueItem, type QueueItem } from '../../../src/lib/outbox/core/queue-item';
 import type { Message } from '../../../src/lib/protocol/message';
 
@@ -355,12 +355,12 @@ describe('mergeIntoSnapshot', () => {
 		]);
 	});
 
-	it(`keeps the last max(held, ${SNAPSHOT_KEEP}) messages`, () => {
-		const held = Array.from({ length: SNAPSHOT_KEEP }, (_, i) => m(i + 1));
-		const next = mergeIntoSnapshot({ cursor: 'k', messages: held }, [m(SNAPSHOT_KEEP + 1), m(SNAPSHOT_KEEP + 2)]);
-		expect(next?.messages).toHaveLength(SNAPSHOT_KEEP);
+	it(`keeps the last max(held, ${DEFAULT_SNAPSHOT_LIMIT}) messages`, () => {
+		const held = Array.from({ length: DEFAULT_SNAPSHOT_LIMIT }, (_, i) => m(i + 1));
+		const next = mergeIntoSnapshot({ cursor: 'k', messages: held }, [m(DEFAULT_SNAPSHOT_LIMIT + 1), m(DEFAULT_SNAPSHOT_LIMIT + 2)]);
+		expect(next?.messages).toHaveLength(DEFAULT_SNAPSHOT_LIMIT);
 		expect(next?.messages[0]?.seq).toBe(3);
-		expect(next?.messages.at(-1)?.seq).toBe(SNAPSHOT_KEEP + 2);
+		expect(next?.messages.at(-1)?.seq).toBe(DEFAULT_SNAPSHOT_LIMIT + 2);
 		const bigger = Array.from({ length: 300 }, (_, i) => m(i + 1));
 		expect(mergeIntoSnapshot({ cursor: 'k', messages: bigger }, [m(301)])?.messages).toHaveLength(300);
 	});

@@ -41,7 +41,7 @@ import { ACTION_TYPES, LIMITS, roomSlugFromTopic } from '../../protocol/events.j
 import { isReason, PERMANENT_REASONS, type Reason } from '../../protocol/reasons.js';
 import { compareItems, type Outcome, type QueueItem } from '../../outbox/core/queue-item.js';
 import { settle } from '../../outbox/core/reconcile.js';
-import { DEFAULT_DB_NAME, itemKey, itemRange, metaKey, QUEUE_STORE, snapshotKey } from '../../outbox/adapters/storage-layout.js';
+import { DEFAULT_DB_NAME, DEFAULT_SNAPSHOT_LIMIT, itemKey, itemRange, metaKey, QUEUE_STORE, snapshotKey } from '../../outbox/adapters/storage-layout.js';
 import { applyServerMessages, createConfirmed } from '../../outbox/core/confirmed.js';
 import type { Message } from '../../protocol/message.js';
 import type { TabMessage } from '../../outbox/ports.js';
@@ -82,12 +82,9 @@ export interface QueueAccess {
 	close(): void;
 }
 
-/** Messages a snapshot keeps at least (the kit's default `snapshotLimit`). */
-export const SNAPSHOT_KEEP = 200;
-
 /**
  * A stored room snapshot with `messages` merged in (newest version per id,
- * `seq` order, the last `max(kept, SNAPSHOT_KEEP)`), cursor unchanged; null
+ * `seq` order, the last `max(kept, DEFAULT_SNAPSHOT_LIMIT)`), cursor unchanged; null
  * when `stored` is not a snapshot (none yet: the room's first visit loads
  * history anyway).
  */
@@ -98,7 +95,7 @@ export function mergeIntoSnapshot(stored: unknown, messages: readonly Message[])
 	const held = snapshot.messages.filter(isMessage);
 	const merged = createConfirmed(held);
 	if (applyServerMessages(merged, messages.filter(isMessage)).length === 0) return { cursor: snapshot.cursor, messages: held };
-	return { cursor: snapshot.cursor, messages: merged.order.slice(-Math.max(held.length, SNAPSHOT_KEEP)) };
+	return { cursor: snapshot.cursor, messages: merged.order.slice(-Math.max(held.length, DEFAULT_SNAPSHOT_LIMIT)) };
 }
 
 /** The part of `LockManager` the flush uses. */
@@ -453,6 +450,11 @@ function isQueueItem(value: unknown): value is QueueItem {
 	);
 }
 
+/**
+ * `messageSchema`'s shape, checked by hand: the worker bundles no zod (it
+ * would triple its size), and a snapshot the kit later loads is parsed with
+ * the schema anyway.
+ */
 function isMessage(value: unknown): value is Message {
 	const m = value as Partial<Message> | null;
 	return (

@@ -57,6 +57,9 @@ export function metaKey(namespace: string, key: string): string {
 	return `${namespacePart(namespace)}/m/${key}`;
 }
 
+/** Messages a room's snapshot keeps unless the app sets `snapshotLimit`. */
+export const DEFAULT_SNAPSHOT_LIMIT = 200;
+
 /** The meta key of a room's snapshot (`{cursor, messages}`), written by the kit's rooms. */
 export function snapshotKey(topic: string): string {
 	return `room-snapshot:${topic}`;

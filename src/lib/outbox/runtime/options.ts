@@ -8,6 +8,7 @@
  * and time-sortable ids on that clock.
  */
 import { LIMITS } from '../../protocol/events.js';
+import { DEFAULT_SNAPSHOT_LIMIT } from '../adapters/storage-layout.js';
 import { createIdGenerator } from '../core/ids.js';
 import type { RetryOptions } from '../core/retry-policy.js';
 import type { Clock, Connectivity, OutboxDeps, TabCoordinator } from '../ports.js';
@@ -91,7 +92,7 @@ export function resolveOptions(options: OutboxOptions): ResolvedOptions {
 		maxBatch: options.maxBatch ?? LIMITS.batchMaxActions,
 		pushTimeoutMs: options.pushTimeoutMs ?? 10_000,
 		historyLimit: options.historyLimit ?? 50,
-		snapshotLimit: options.snapshotLimit ?? 200,
+		snapshotLimit: options.snapshotLimit ?? DEFAULT_SNAPSHOT_LIMIT,
 		autoConnect: options.autoConnect ?? true,
 		hideDeleted: options.hideDeleted ?? false,
 		eventTarget: options.eventTarget === undefined ? defaultEventTarget() : options.eventTarget

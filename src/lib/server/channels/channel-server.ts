@@ -12,13 +12,13 @@ import { encodeTextFrame } from '../../protocol/frames.js';
 import { endChannel } from './channel.js';
 import { Connection, type Hub, type Wire } from './connection.js';
 import { dispatchMessage } from './dispatch.js';
-import { LONGPOLL_MAX_BODY_BYTES, LONGPOLL_WINDOW_MS, LongPollWire, SESSION_TOKEN_PREFIX, longPollPath, readBody, splitFrames, tokenParams, writeStatus } from './longpoll.js';
+import { LONGPOLL_MAX_BODY_BYTES, LONGPOLL_WINDOW_MS, LongPollWire, SESSION_TOKEN_PREFIX, longPollPath, readBody, splitFrames, writeStatus } from './longpoll.js';
 import { resolveOptions } from './options.js';
 import { isPromiseLike } from './run-event.js';
 import { CLOSE_CODES } from './phoenix.js';
 import { TopicIndex } from './topic-index.js';
 import type { ChannelServer, ChannelServerOptions, PubSubMessage } from './types.js';
-import { extractToken, isSameHostOrigin, parseUpgradeTarget, refuseUpgrade, selectSubprotocol } from './upgrade.js';
+import { extractToken, isSameHostOrigin, parseUpgradeTarget, refuseUpgrade, selectSubprotocol, type UpgradeTarget } from './upgrade.js';
 
 /** How long `close()` waits for clients to answer the close handshake before cutting them off. */
 const CLOSE_GRACE_MS = 1000;
@@ -145,14 +145,14 @@ export function createChannelServer<A = Record<string, unknown>>(input: ChannelS
 	function handleLongPoll(request: IncomingMessage, res: ServerResponse): boolean {
 		const target = parseUpgradeTarget(request);
 		if (!target || target.pathname !== pollPath) return false;
-		serveLongPoll(request, res, target.params).catch((err: unknown) => {
+		serveLongPoll(request, res, target).catch((err: unknown) => {
 			logger.error({ err }, 'longpoll request failed');
 			writeStatus(res, { status: 500 });
 		});
 		return true;
 	}
 
-	async function serveLongPoll(request: IncomingMessage, res: ServerResponse, query: Record<string, string>): Promise<void> {
+	async function serveLongPoll(request: IncomingMessage, res: ServerResponse, target: UpgradeTarget): Promise<void> {
 		const origin = request.headers.origin;
 		const allowed = origin === undefined || originAllowed(origin, request);
 		const cors: Record<string, string> = origin !== undefined && allowed ? { 'access-control-allow-origin': origin, vary: 'origin' } : {};
@@ -175,13 +175,15 @@ export function createChannelServer<A = Record<string, unknown>>(input: ChannelS
 			return writeStatus(res, { status: 403 });
 		}
 		const sessionHeader = request.headers['x-phoenix-longpoll-token'];
-		const offered = [...tokenParams(request), ...(typeof sessionHeader === 'string' ? [sessionHeader] : [])];
+		const offered = typeof sessionHeader === 'string' ? [...target.tokens, sessionHeader] : target.tokens;
 		const wire = offered.map((t) => sessions.get(t)).find((w) => w !== undefined);
 		if (wire) {
 			const conn = connections.get(wire);
 			if (!conn || conn.isClosed) return writeStatus(res, { status: 410 }, cors);
-			conn.lastSeen = Date.now();
-			if (request.method === 'GET') return wire.poll(res, cors);
+			if (request.method === 'GET') {
+				conn.lastSeen = Date.now();
+				return wire.poll(res, cors);
+			}
 			return await receiveFrames(request, res, conn, cors);
 		}
 		// A session token that names no session (or a POST without one): gone; the client reconnects.
@@ -189,7 +191,7 @@ export function createChannelServer<A = Record<string, unknown>>(input: ChannelS
 			return writeStatus(res, { status: 410 }, cors);
 		}
 		const authHeader = request.headers['x-phoenix-authtoken'];
-		const admitted = await admit(request, query, typeof authHeader === 'string' ? authHeader : (offered[0] ?? null));
+		const admitted = await admit(request, target.params, typeof authHeader === 'string' ? authHeader : (offered[0] ?? null));
 		if ('refuse' in admitted) {
 			// 403 closes the client for good (1008, retried with backoff); 500 makes it retry.
 			return writeStatus(res, { status: admitted.refuse === 403 || admitted.refuse === 400 ? 403 : 500 }, cors);
@@ -207,13 +209,13 @@ export function createChannelServer<A = Record<string, unknown>>(input: ChannelS
 		// The client sends at most 100 frames per POST (PROTOCOL.md §4.10); the body is held in memory, so it is capped.
 		const body = await readBody(request, Math.min(options.maxPayload * 100, LONGPOLL_MAX_BODY_BYTES));
 		if (body === null) return writeStatus(res, { status: 400 }, cors);
+		conn.lastSeen = Date.now();
 		for (const frame of splitFrames(body)) {
 			if (conn.isClosed) break;
 			if (frame.data.byteLength > options.maxPayload) {
 				logger.debug({ connectionId: conn.id, bytes: frame.data.byteLength }, 'longpoll frame over maxPayload ignored');
 				continue;
 			}
-			conn.lastSeen = Date.now();
 			options.trace?.({ type: 'in', connectionId: conn.id, data: frame.isBinary ? frame.data : frame.data.toString('utf8') });
 			try {
 				dispatchMessage(conn, frame.data, frame.isBinary);
@@ -297,7 +299,7 @@ export function createChannelServer<A = Record<string, unknown>>(input: ChannelS
 	function sweepIdle(): void {
 		const cutoff = Date.now() - options.idleTimeoutMs;
 		for (const conn of connections.values()) {
-			if (conn.lastSeen >= cutoff || (conn.ws instanceof LongPollWire && conn.ws.polling)) continue;
+			if (conn.lastSeen >= cutoff || conn.ws.polling) continue;
 			logger.debug({ connectionId: conn.id }, 'idle websocket terminated');
 			shutDown(conn, 'closed');
 			// A silent peer is likely gone: no close handshake to wait for.

@@ -34,6 +34,8 @@ export interface Wire {
 	send(data: string | Uint8Array, options: { binary: boolean }): void;
 	close(code?: number, reason?: string): void;
 	terminate(): void;
+	/** True while the client holds a request open (a LongPoll GET): alive however long ago it last sent. */
+	readonly polling?: boolean;
 }
 
 /** One connected client. */

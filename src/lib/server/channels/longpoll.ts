@@ -161,15 +161,6 @@ export function splitFrames(body: string): Array<{ data: Buffer; isBinary: boole
 	return frames;
 }
 
-/** The `token` query values of a request (the client may repeat the key: its own connect param, then the session's). */
-export function tokenParams(request: IncomingMessage): string[] {
-	try {
-		return new URL(request.url ?? '/', 'http://localhost').searchParams.getAll('token');
-	} catch {
-		return [];
-	}
-}
-
 /**
  * Read a request body up to `limit` bytes; null when it is larger. The rest
  * of a larger body is read and dropped (not kept), so the answer still

@@ -11,6 +11,8 @@ import { AUTH_TOKEN_PREFIX, PHOENIX_SUBPROTOCOL } from './phoenix.js';
 export interface UpgradeTarget {
 	pathname: string;
 	params: Record<string, string>;
+	/** Every `token` value, in order (a LongPoll client repeats the key: its connect param, then its session). */
+	tokens: string[];
 }
 
 /** Split `request.url` into path and query params; null when it cannot be parsed. */
@@ -22,7 +24,7 @@ export function parseUpgradeTarget(request: IncomingMessage): UpgradeTarget | nu
 		for (const [key, value] of url.searchParams) {
 			if (!(key in params)) params[key] = value;
 		}
-		return { pathname: url.pathname, params };
+		return { pathname: url.pathname, params, tokens: url.searchParams.getAll('token') };
 	} catch {
 		return null;
 	}

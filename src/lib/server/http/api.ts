@@ -18,6 +18,7 @@ import type { TokenClaims, TokenSigner } from '../auth/tokens.js';
 import type { ChannelServer, Logger } from '../channels/types.js';
 import { roomAccess } from '../chat/access.js';
 import type { ChatService } from '../chat/chat-service.js';
+import { nameKey } from '../store/port.js';
 import { HttpError, clientAddress, readJson, requestToken, sendError, sendJson } from './json.js';
 import type { UserRateLimiter } from './user-rate-limit.js';
 
@@ -61,9 +62,9 @@ export function createApi(options: ApiOptions) {
 		const { name, password } = parsed.data;
 		// Only wrong passwords count: a busy address (a school, a test run) signs in as often as it likes,
 		// while guessing one account's password, or many from one address, is slowed down.
-		const nameKey = name.trim().toLowerCase();
+		const key = nameKey(name);
 		const address = clientAddress(req);
-		const wait = Math.max(options.limiters.byName.wait(nameKey), options.limiters.byAddress.wait(address));
+		const wait = Math.max(options.limiters.byName.wait(key), options.limiters.byAddress.wait(address));
 		if (wait > 0) {
 			return sendError(res, 429, 'rate_limited', 'too many wrong passwords; try again later', {
 				'retry-after': String(Math.ceil(wait / 1000))
@@ -79,7 +80,7 @@ export function createApi(options: ApiOptions) {
 			user = null;
 		}
 		if (!user) {
-			options.limiters.byName.record(nameKey);
+			options.limiters.byName.record(key);
 			options.limiters.byAddress.record(address);
 			return sendError(res, 401, 'unauthorized', 'wrong name or password');
 		}

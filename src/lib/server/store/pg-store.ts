@@ -18,8 +18,7 @@ import { applyActions, IdempotencyRace } from './pg-actions.js';
 import { checkConnectionOptions, clientConfig, connectError, type PgConnectionOptions } from './pg-connection.js';
 import { migrate } from './pg-migrations.js';
 import { run, toMessage, toStoredUser, type MessageRow, type Queryable, type RoomCounters, type UserRow } from './pg-statements.js';
-import { InvalidCursorError, type ChatStore, type SyncPage } from './port.js';
-import { nameKey } from './sqlite-store.js';
+import { InvalidCursorError, nameKey, type ChatStore, type SyncPage } from './port.js';
 
 export interface PgStoreOptions extends PgConnectionOptions {
 	/** Most connections this store opens (default 10). */

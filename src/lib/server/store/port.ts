@@ -86,6 +86,11 @@ export interface ChatStore {
 	close(): Promise<void>;
 }
 
+/** The unique key of a user name: trimmed and lowercased (every store, and the sign-in limits, key names by it). */
+export function nameKey(name: string): string {
+	return name.trim().toLowerCase();
+}
+
 export class InvalidCursorError extends Error {
 	readonly reason = 'invalid' as const;
 	constructor(cursor: string) {

@@ -13,7 +13,7 @@ import { LIMITS, SLUG_RE } from '../../protocol/events.js';
 import type { Action, User } from '../../protocol/index.js';
 import { cursorFitsRoom, formatCursor, parseCursor, type Cursor } from './cursor.js';
 import { randomId } from './ids.js';
-import { InvalidCursorError, type ApplyOutcome, type ChatStore, type SyncPage } from './port.js';
+import { InvalidCursorError, nameKey, type ApplyOutcome, type ChatStore, type SyncPage } from './port.js';
 import { applyActions } from './sqlite-actions.js';
 import { migrate } from './sqlite-migrations.js';
 import { prepareStatements, toMessage, toStoredUser, type RoomCounters } from './sqlite-statements.js';
@@ -215,11 +215,6 @@ export function createSqliteStore(options: SqliteStoreOptions): ChatStore {
 			if (db.open) db.close();
 		}
 	};
-}
-
-/** The unique key of a user name: trimmed and lowercased. */
-export function nameKey(name: string): string {
-	return name.trim().toLowerCase();
 }
 
 function checkSlug(slug: string): void {

@@ -1,0 +1,15 @@
+/** One benchmark case as BENCHMARKS.md shows it, shared by every bench/*.ts (bench/run.js collects them). */
+export interface Result {
+	name: string;
+	messages: number;
+	seconds: number;
+	perSecond: number;
+}
+
+/** Make (and print) the result of `messages` handled in `ms`. */
+export function result(name: string, messages: number, ms: number): Result {
+	const seconds = ms / 1000;
+	const made = { name, messages, seconds: +seconds.toFixed(3), perSecond: Math.round(messages / seconds) };
+	console.log(`${name.padEnd(64)} ${String(made.perSecond).padStart(8)} msg/s  (${messages} in ${made.seconds} s)`);
+	return made;
+}
