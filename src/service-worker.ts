@@ -22,25 +22,10 @@
  * touched (never cached).
  */
 import { build, files, version } from '$service-worker';
-import {
-	FLUSH_REPORT,
-	FLUSH_TAG,
-	FlushIncompleteError,
-	flushOutbox,
-	idbQueueAccess,
-	lockName,
-	type FlushDeps,
-	type FlushReportMessage
-} from '$lib/app/sw/flush';
-import { readSignedInUser, SESSION_CACHE } from '$lib/app/sw/session-marker';
+import { handleBackgroundFlush, SESSION_CACHE } from '$lib/outbox/sw';
+import { chatFlushOptions } from '$lib/chat/sw';
 
 declare let self: ServiceWorkerGlobalScope;
-
-/** The Background Sync event (not in TypeScript's lib). */
-interface SyncEvent extends ExtendableEvent {
-	readonly tag: string;
-	readonly lastChance: boolean;
-}
 
 const ASSET_CACHE = `outbox-assets-${version}`;
 const PAGE_CACHE = `outbox-pages-${version}`;
@@ -93,25 +78,8 @@ self.addEventListener('fetch', (event) => {
 	// Anything else goes to the network untouched.
 });
 
-self.addEventListener('sync', (event) => {
-	const sync = event as SyncEvent;
-	if (sync.tag !== FLUSH_TAG) return;
-	sync.waitUntil(
-		flushOutbox(flushDeps()).then(
-			(report) => tellClients({ type: FLUSH_REPORT, ok: true, report }),
-			async (error: unknown) => {
-				const report = error instanceof FlushIncompleteError ? error.report : null;
-				await tellClients({ type: FLUSH_REPORT, ok: false, report, error: String(error) });
-				throw error; // the browser retries the sync later
-			}
-		)
-	);
-});
-
-/** Every window of the app hears how a background flush went (a tab opened meanwhile may show it). */
-async function tellClients(message: FlushReportMessage): Promise<void> {
-	for (const client of await self.clients.matchAll({ type: 'window' })) client.postMessage(message);
-}
+// The queue, flushed over POST /api/sync/events by the kit's own planner while no tab is open.
+handleBackgroundFlush(self, chatFlushOptions());
 
 function isNeverCached(path: string): boolean {
 	return path.startsWith('/api/') || path === '/api' || path.startsWith('/socket/') || path === '/socket' || isVersionFile(path);
@@ -188,22 +156,4 @@ function offlineResponse(): Response {
 		'<!doctype html><meta charset="utf-8"><title>Outbox — offline</title><p>You are offline and this page is not stored yet.</p>',
 		{ status: 503, headers: { 'content-type': 'text/html; charset=utf-8' } }
 	);
-}
-
-function flushDeps(): FlushDeps {
-	const locks = self.navigator.locks;
-	return {
-		fetch: (input, init) => fetch(input, init),
-		locks: typeof locks?.request === 'function' ? locks : null,
-		signedInUser: () => readSignedInUser(self.caches),
-		openQueue: () => idbQueueAccess(self.indexedDB),
-		hasOpenTabs: async () => (await self.clients.matchAll({ type: 'window' })).length > 0,
-		now: () => Date.now(),
-		broadcast(userId, message) {
-			if (typeof BroadcastChannel !== 'function') return;
-			const channel = new BroadcastChannel(lockName(userId));
-			channel.postMessage(message);
-			channel.close();
-		}
-	};
 }

@@ -9,26 +9,27 @@
  *       └──── signOut ─────────┘ (setUser(null), DELETE /api/session best effort)
  *
  * The engine lives as long as the app: signing in and out only switches its
- * user, so each user's queue stays in its own storage namespace.
+ * user, so each user's queue stays in its own storage namespace. The chat
+ * preset (`$lib/chat`) runs on it: rooms of messages.
  *
  * @example
  * const app = new AppState();            // root layout
  * setAppContext(app); setOutboxContext(app.outbox);
  */
 import { getContext, hasContext, setContext } from 'svelte';
-import { createBrowserOutbox } from '../outbox/browser.js';
-import type { Outbox, Room } from '../outbox/runtime/index.js';
+import { createBrowserChat, type Chat, type ChatActions, type Room } from '../chat/index.js';
+import type { Outbox } from '../outbox/index.js';
 import { OutboxConnection, OutboxErrorState, OutboxQueue } from '../outbox/svelte/index.js';
+import { FLUSH_REPORT, type FlushReportMessage } from '../outbox/sw/index.js';
 import { clearSession, loadSession, revokeSession, saveSession, SESSION_KEY, signIn, type Session } from './session.js';
 import { RoomDirectory } from './room-directory.svelte.js';
-import { reconnectNow } from './reconnect.js';
-import { FLUSH_REPORT, type FlushReportMessage } from './sw/flush.js';
 
 /** How often the room list's unread counts are refreshed while connected and visible (ms). */
 const ROOMS_REFRESH_MS = 20_000;
 
 export class AppState {
-	readonly outbox: Outbox;
+	readonly outbox: Outbox<ChatActions>;
+	readonly chat: Chat;
 	readonly connection: OutboxConnection;
 	readonly queue: OutboxQueue;
 	readonly error: OutboxErrorState;
@@ -45,10 +46,12 @@ export class AppState {
 
 	constructor() {
 		this.#session = loadSession();
-		this.outbox = createBrowserOutbox({
+		const { outbox, chat } = createBrowserChat({
 			token: () => this.#session?.token ?? null,
 			...(this.#session ? { user: this.#session.user } : {})
 		});
+		this.outbox = outbox;
+		this.chat = chat;
 		this.connection = new OutboxConnection(this.outbox);
 		this.queue = new OutboxQueue(this.outbox);
 		this.error = new OutboxErrorState(this.outbox);
@@ -132,7 +135,7 @@ export class AppState {
 	 */
 	holdRoom(topic: string): Room {
 		this.#roomHolds.set(topic, (this.#roomHolds.get(topic) ?? 0) + 1);
-		return this.outbox.room(topic);
+		return this.chat.room(topic);
 	}
 
 	/** Leave the room once nothing shows it (its snapshot stays stored for next time). */
@@ -140,7 +143,7 @@ export class AppState {
 		const holds = (this.#roomHolds.get(topic) ?? 0) - 1;
 		if (holds > 0) return void this.#roomHolds.set(topic, holds);
 		this.#roomHolds.delete(topic);
-		this.outbox.room(topic).leave();
+		this.chat.room(topic).leave();
 	}
 
 	dismissToast(): void {
@@ -180,7 +183,7 @@ export class AppState {
 
 	/** The banner's "Retry now": connect now instead of waiting for the backoff, then send what waits. */
 	retryNow(): void {
-		reconnectNow(this.outbox);
+		this.outbox.reconnect();
 		if (this.outbox.user) void this.outbox.flush();
 	}
 
@@ -195,7 +198,7 @@ export class AppState {
 			if (reconciled > 0) delivered = true;
 		});
 		try {
-			if (this.outbox.connection.get().status !== 'connected') reconnectNow(this.outbox);
+			if (this.outbox.connection.get().status !== 'connected') this.outbox.reconnect();
 			await this.outbox.sync();
 		} finally {
 			stop();
@@ -208,6 +211,7 @@ export class AppState {
 
 	close(): void {
 		for (const stop of this.#stops.splice(0)) stop();
+		this.chat.close();
 		void this.outbox.close();
 	}
 

@@ -1,26 +1,17 @@
 /**
  * A room the server refuses to join (a direct conversation of two other
- * people: `forbidden`) must say so instead of loading forever. The phoenix
- * transport remembers why it left a refused join (`joinError`); this watches
- * it through the transport port the engine runs on.
+ * people: `forbidden`) must say so instead of loading forever. The kit
+ * keeps the reply of a join refused for good (`topic.joinError`); this
+ * watches it.
  */
-import type { ErrorReply } from '../protocol/reasons.js';
-import type { Transport } from '../outbox/ports.js';
-import type { Outbox } from '../outbox/runtime/index.js';
+import type { Topic } from '../outbox/index.js';
 
-interface RefusalAware extends Transport {
-	joinError?: (topic: string) => ErrorReply | null;
-}
-
-/** Calls `refused` when (and if already) the join of `topic` was refused for good. Returns the stop function. */
-export function watchJoinRefusal(outbox: Outbox, topic: string, refused: (reply: ErrorReply) => void): () => void {
-	const transport = outbox.deps.transport as RefusalAware;
-	const joinError = transport.joinError;
-	if (typeof joinError !== 'function') return () => {};
+/** Calls `refused` with the refusal's reason when (and if already) the join of `topic` was refused for good. Returns the stop function. */
+export function watchJoinRefusal(topic: Topic, refused: (reason: string) => void): () => void {
 	const check = () => {
-		const reply = joinError.call(transport, topic);
-		if (reply) refused(reply);
+		const reply = topic.joinError as { reason?: unknown } | null;
+		if (reply) refused(typeof reply.reason === 'string' ? reply.reason : 'refused');
 	};
 	check();
-	return transport.subscribeChannel(topic, check);
+	return topic.onState(check);
 }

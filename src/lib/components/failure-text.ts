@@ -3,7 +3,7 @@
  * error. Presentation only: what to do about a failure is decided in
  * `outbox/core/reconcile.ts`.
  */
-import type { ItemError } from '../outbox/core/queue-item.js';
+import type { ItemError } from '../outbox/index.js';
 
 /**
  * One readable sentence for a failure, e.g. `"Not sent: you're signed out"`.
@@ -11,7 +11,7 @@ import type { ItemError } from '../outbox/core/queue-item.js';
  * or delete is not described as a send.
  *
  * @example
- * failureText({ reason: 'invalid', message: 'body: body is empty', at: 0 }) // "Not sent: body is empty"
+ * failureText({ reason: 'invalid', verdict: 'fail', message: 'body: body is empty', at: 0 }) // "Not sent: body is empty"
  */
 export function failureText(error: ItemError | null, action: string = 'send_message'): string {
 	const lead = LEADS[action] ?? 'Not sent';
@@ -33,6 +33,8 @@ export function failureText(error: ItemError | null, action: string = 'send_mess
 			return `${lead}: the server didn't answer in time`;
 		case 'closed':
 			return `${lead}: the connection was lost`;
+		default:
+			return `${lead}: ${serverWords(error.message) ?? error.reason}`;
 	}
 }
 

@@ -3,11 +3,15 @@
  * storage (IndexedDB first, localStorage fallback), the phoenix transport,
  * `online`/`offline` + visibility, and Web Locks / BroadcastChannel tab
  * coordination, one leader per signed-in user. Any port can still be
- * replaced through `deps`. Safe to import under SSR (the adapters touch
- * browser globals lazily), but create the engine in the browser only.
+ * replaced through `deps`.
+ *
+ * SSR-safe: importing it never touches a browser global, and created on a
+ * server (no `window`) it returns an inert engine that connects to nothing,
+ * stores nothing (`add` rejects with a `StorageError`) and ignores `user`,
+ * so a component can create it unconditionally.
  *
  * @example
- * const outbox = createBrowserOutbox({ token: () => session.token, user: session.user });
+ * const outbox = createBrowserOutbox({ actions, token: () => session.token, user: session.user });
  * setOutboxContext(outbox);
  */
 import {
@@ -15,36 +19,60 @@ import {
 	createLocalforageStorage,
 	createPhoenixTransport,
 	createTabCoordinator,
+	fetchSessionCheck,
 	type LocalforageStorageOptions,
-	type PhoenixTransportOptions
+	type PhoenixTransportOptions,
+	type SessionCheck
 } from './adapters/index.js';
-import { SOCKET_ENDPOINT } from '../protocol/events.js';
-import type { OutboxDeps, TabCoordinator, TabMessage, Unsubscribe } from './ports.js';
-import { createOutbox, type Outbox, type OutboxOptions, type OutboxUser } from './runtime/index.js';
+import { StorageError, type OutboxDeps, type QueueStorage, type TabCoordinator, type TabMessage, type Transport, type Unsubscribe } from './ports.js';
+import { createOutbox, type ActionMap, type Outbox, type OutboxOptions, type OutboxUser } from './runtime/index.js';
 
-export interface BrowserOutboxOptions extends Omit<OutboxOptions, 'deps'> {
+export interface BrowserOutboxOptions<A extends ActionMap = ActionMap> extends Omit<OutboxOptions<A>, 'deps'> {
 	/** The current session token (read on every connect). */
 	token: () => string | null;
 	/** Socket endpoint (default `/socket` on this origin). */
 	endpoint?: string;
 	/** Options of the localforage storage (`driver: 'localstorage'` to skip IndexedDB). */
 	storage?: LocalforageStorageOptions;
-	/** Passed to the phoenix `Socket`. */
+	/** Passed to the phoenix `Socket` (`params`, `heartbeatIntervalMs`, `longPollFallbackMs`...). */
 	socketOptions?: PhoenixTransportOptions['socketOptions'];
+	/** How the token travels: phoenix's `authToken` (default; Phoenix ≥ 1.8 `auth_token: true`) or a `token` connect param (Phoenix 1.7). */
+	tokenAs?: PhoenixTransportOptions['tokenAs'];
+	/** The connect param's name with `tokenAs: 'param'` (default `token`). */
+	tokenParam?: string;
+	/**
+	 * Tells a refused token from no network when a connect fails: a function,
+	 * or the URL of an endpoint answering 401 for a bad token (checked with the
+	 * token as a bearer). Default none: a refused token then shows as
+	 * `disconnected` (retrying), never `unauthorized`.
+	 */
+	sessionCheck?: SessionCheck | string | null;
 	/** Replace any port. */
 	deps?: Partial<OutboxDeps>;
 }
 
 /** The engine with browser defaults for every port. */
-export function createBrowserOutbox(options: BrowserOutboxOptions): Outbox {
-	const { token, endpoint = SOCKET_ENDPOINT, storage, socketOptions, deps = {}, user, ...rest } = options;
+export function createBrowserOutbox<A extends ActionMap = ActionMap>(options: BrowserOutboxOptions<A>): Outbox<A> {
+	const { token, endpoint = '/socket', storage, socketOptions, tokenAs, tokenParam, sessionCheck, deps = {}, user, ...rest } = options;
 	if (typeof token !== 'function') throw new TypeError('createBrowserOutbox({ token: () => string | null }): token is required');
+	if (!isBrowser() && !(deps.storage && deps.transport)) return createOutbox<A>({ ...rest, autoConnect: false, deps: { storage: inertStorage, transport: inertTransport() } });
+	const check = typeof sessionCheck === 'string' ? fetchSessionCheck(sessionCheck, token) : sessionCheck;
 	const userTabs = deps.tabs ? null : new UserScopedTabs((id) => createTabCoordinator({ name: `outbox:${id}` }));
-	const outbox = createOutbox({
+	const outbox = createOutbox<A>({
 		...rest,
 		deps: {
 			storage: deps.storage ?? createLocalforageStorage(storage),
-			transport: deps.transport ?? createPhoenixTransport({ endpoint, token, socketOptions }),
+			transport:
+				deps.transport ??
+				createPhoenixTransport({
+					endpoint,
+					token,
+					socketOptions,
+					...(tokenAs ? { tokenAs } : {}),
+					...(tokenParam ? { tokenParam } : {}),
+					...(check ? { sessionCheck: check } : {}),
+					...(rest.classify ? { classify: rest.classify } : {})
+				}),
 			connectivity: deps.connectivity ?? createBrowserConnectivity(),
 			tabs: deps.tabs ?? (userTabs as UserScopedTabs),
 			...(deps.clock ? { clock: deps.clock } : {}),
@@ -54,7 +82,7 @@ export function createBrowserOutbox(options: BrowserOutboxOptions): Outbox {
 	if (userTabs) {
 		// Leadership is per user: step down, switch the queue, then compete for the new user's lock.
 		const setUser = outbox.setUser.bind(outbox);
-		outbox.setUser = async (next: OutboxUser | string | null) => {
+		(outbox as { setUser: Outbox<A>['setUser'] }).setUser = async (next: OutboxUser | string | null) => {
 			const id = next === null ? null : typeof next === 'string' ? next : next.id;
 			if (id !== outbox.user?.id) userTabs.switchTo(null);
 			await setUser(next);
@@ -63,6 +91,38 @@ export function createBrowserOutbox(options: BrowserOutboxOptions): Outbox {
 	}
 	if (user !== undefined && user !== null) void outbox.setUser(user);
 	return outbox;
+}
+
+function isBrowser(): boolean {
+	return typeof window !== 'undefined' && typeof document !== 'undefined';
+}
+
+/** Storage on a server-side render: holds nothing, refuses writes. */
+const inertStorage: QueueStorage = {
+	getAll: async () => [],
+	write: async () => {
+		throw new StorageError('unavailable', 'outbox: not in a browser (server-side render); create the engine in the browser to queue actions');
+	},
+	clear: async () => {},
+	getMeta: async () => null
+};
+
+/** A transport on a server-side render: never connects, every push `closed`. */
+function inertTransport(): Transport {
+	return {
+		connect() {},
+		disconnect() {},
+		reconnectNow() {},
+		status: () => ({ status: 'disconnected' }),
+		subscribeStatus: () => () => {},
+		join: async () => ({ status: 'closed' }),
+		leave: async () => {},
+		channelState: () => 'closed',
+		joinError: () => null,
+		subscribeChannel: () => () => {},
+		push: async () => ({ status: 'closed' }),
+		onMessage: () => () => {}
+	};
 }
 
 /**

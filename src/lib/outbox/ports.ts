@@ -3,7 +3,7 @@
  * (`OutboxDeps`). Browser adapters live in `adapters/`, in-memory ones for
  * tests in `testing/`. The core never touches any of these.
  */
-import type { Reason } from '../protocol/reasons.js';
+import type { WireResult } from './core/outcomes.js';
 import type { QueueItem } from './core/queue-item.js';
 
 /** Stops a subscription. */
@@ -42,33 +42,32 @@ export function isStorageError(error: unknown, kind?: StorageErrorKind): error i
 	return error instanceof StorageError && (kind === undefined || error.kind === kind);
 }
 
+/** One storage write: items to put (insert or replace by id), ids to delete, meta values to set (null deletes). */
+export interface StorageWrite {
+	put?: readonly QueueItem[];
+	remove?: readonly string[];
+	meta?: Readonly<Record<string, unknown>>;
+}
+
 /**
  * Durable queue storage, one key per item, namespaced by the signed-in user's
- * id so another user on the same browser never sees the queue. Writes made
- * together go in one transaction where the driver allows (IndexedDB) and are
- * all-or-nothing. Every method rejects only with `StorageError`.
+ * id so another user on the same browser never sees the queue. A `write` is
+ * one transaction where the driver allows (IndexedDB) and all-or-nothing.
+ * Every method rejects only with `StorageError`.
  */
 export interface QueueStorage {
 	/** Every item stored under `namespace`, in any order. */
 	getAll(namespace: string): Promise<QueueItem[]>;
-	/** Write (insert or replace by id) these items together. */
-	putMany(namespace: string, items: readonly QueueItem[]): Promise<void>;
-	/** Delete these ids together; unknown ids are ignored. */
-	removeMany(namespace: string, ids: readonly string[]): Promise<void>;
+	/** Put, delete and set meta values together (one transaction). */
+	write(namespace: string, change: StorageWrite): Promise<void>;
 	/** Delete every item (and meta value) of `namespace`. */
 	clear(namespace: string): Promise<void>;
-	/** A small JSON value kept beside the queue (a room's sync cursor, say), or null. */
+	/** A small JSON value kept beside the queue (a topic's sync cursor, say), or null. */
 	getMeta(namespace: string, key: string): Promise<unknown>;
-	/** Store a small JSON value beside the queue; null deletes it. */
-	setMeta(namespace: string, key: string, value: unknown): Promise<void>;
 }
 
-/** A push's or join's result, as the wire gave it. Never a rejection. */
-export type PushResult =
-	| { status: 'ok'; response: unknown }
-	| { status: 'error'; response: { reason: Reason; message?: string } }
-	| { status: 'timeout' }
-	| { status: 'closed' };
+/** A push's or join's result, as the wire gave it (an error's `response` is the server's reply as it came). Never a rejection. */
+export type PushResult = WireResult;
 
 /** The socket's state (a discriminated union, not flags). */
 export type TransportStatus =
@@ -90,6 +89,8 @@ export type ChannelState = 'closed' | 'joining' | 'joined' | 'errored';
 export interface Transport {
 	connect(): void;
 	disconnect(): void;
+	/** Drop the current connection and open a new one now, skipping any backoff (the browser said `online`). No-op unless connecting is wanted. */
+	reconnectNow(): void;
 	status(): TransportStatus;
 	/** Called with every status change (not with the current one). */
 	subscribeStatus(listener: (status: TransportStatus) => void): Unsubscribe;
@@ -97,6 +98,8 @@ export interface Transport {
 	join(topic: string, params?: Record<string, unknown>): Promise<PushResult>;
 	leave(topic: string): Promise<void>;
 	channelState(topic: string): ChannelState;
+	/** The server's reply to the last refused join of `topic` (refused for good: it is not retried), or null. */
+	joinError(topic: string): unknown;
 	/** Called with every channel state change of `topic`. */
 	subscribeChannel(topic: string, listener: (state: ChannelState) => void): Unsubscribe;
 	/** Push an event and wait up to `timeoutMs` for its reply. */
@@ -122,7 +125,7 @@ export interface Connectivity {
 
 /** What tabs tell each other: queue changes (the leader's progress) and requests. */
 export type TabMessage =
-	| { kind: 'queue-changed'; namespace: string; items: QueueItem[]; removedIds: string[] }
+	| { kind: 'queue-changed'; namespace: string; items: QueueItem[]; removedIds: string[]; replies?: Record<string, unknown> }
 	| { kind: 'flush-requested'; namespace: string };
 
 /**

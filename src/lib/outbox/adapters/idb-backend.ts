@@ -28,7 +28,7 @@ type Mode = 'readonly' | 'readwrite';
  * const lf = localforage.createInstance({ name: 'outbox', storeName: 'queue', driver: localforage.INDEXEDDB });
  * await lf.length();
  * const backend = idbBackend(lf as unknown as IdbOwner, 'queue');
- * await backend.putMany([['u1/q/a', itemA], ['u1/q/b', itemB]]); // one transaction
+ * await backend.write([['u1/q/a', itemA], ['u1/q/b', itemB]], ['u1/q/c']); // one transaction
  */
 export function idbBackend(owner: IdbOwner, storeName: string): StorageBackend {
 	async function transaction<T>(mode: Mode, work: (store: IDBObjectStore) => IDBRequest<T> | void): Promise<T | undefined> {
@@ -69,14 +69,10 @@ export function idbBackend(owner: IdbOwner, storeName: string): StorageBackend {
 		async get(key) {
 			return (await transaction('readonly', (store) => store.get(key))) ?? null;
 		},
-		async putMany(entries) {
+		async write(puts, removes) {
 			await transaction('readwrite', (store) => {
-				for (const [key, value] of entries) store.put(value, key);
-			});
-		},
-		async removeMany(keys) {
-			await transaction('readwrite', (store) => {
-				for (const key of keys) store.delete(key);
+				for (const [key, value] of puts) store.put(value, key);
+				for (const key of removes) store.delete(key);
 			});
 		},
 		async removePrefixed(prefix) {

@@ -31,7 +31,7 @@ export {
 	prefixRange
 } from './storage-layout.js';
 export { createPhoenixTransport, type PhoenixTransport, type PhoenixTransportOptions } from './phoenix-transport.js';
-export { fetchSessionCheck, sessionUrlFor, type SessionCheck, type SessionCheckResult } from './session-check.js';
+export { fetchSessionCheck, type SessionCheck, type SessionCheckResult } from './session-check.js';
 export { createBrowserConnectivity, type ConnectivityTarget } from './browser-connectivity.js';
 export { createTabCoordinator, type BrowserTabCoordinator, type TabCoordinatorOptions } from './tab-coordinator.js';
 export { dispatchOutboxEvent, type DispatchTarget } from './dom-events.js';

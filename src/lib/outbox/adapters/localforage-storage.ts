@@ -7,7 +7,7 @@
  * Speed (issue 3 wants 10,000 durable adds in < 1 s and a restore in < 300 ms):
  * localforage has no batch or range API, so with IndexedDB this adapter uses
  * the database localforage opened and does every call in ONE transaction —
- * `putMany` of 10,000 items is one readwrite transaction with `strict`
+ * a `write` of 10,000 items is one readwrite transaction with `strict`
  * durability (Chromium's default became `relaxed`, which may lose the last
  * writes on a power cut: not good enough for "durable before `add`
  * resolves"), and `getAll` is one `getAll(keyRange)`. With localStorage it
@@ -20,7 +20,7 @@
  */
 import localforage from 'localforage';
 import type { QueueItem } from '../core/queue-item.js';
-import { StorageError, type QueueStorage } from '../ports.js';
+import { StorageError, type QueueStorage, type StorageWrite } from '../ports.js';
 import { DEFAULT_DB_NAME, QUEUE_STORE, itemKey, itemPrefix, metaKey, namespacePrefix } from './storage-layout.js';
 import { idbBackend, type IdbOwner } from './idb-backend.js';
 
@@ -44,8 +44,8 @@ export interface StorageBackend {
 	readonly driver: 'indexeddb' | 'localstorage';
 	getPrefixed(prefix: string): Promise<unknown[]>;
 	get(key: string): Promise<unknown>;
-	putMany(entries: ReadonlyArray<readonly [string, unknown]>): Promise<void>;
-	removeMany(keys: readonly string[]): Promise<void>;
+	/** Put these entries and delete these keys, together. */
+	write(puts: ReadonlyArray<readonly [string, unknown]>, removes: readonly string[]): Promise<void>;
 	removePrefixed(prefix: string): Promise<void>;
 }
 
@@ -55,7 +55,7 @@ export interface StorageBackend {
  * @example
  * const storage = createLocalforageStorage();                         // IndexedDB "outbox"
  * const small = createLocalforageStorage({ driver: 'localstorage' }); // the app asked for localStorage
- * await storage.putMany(user.id, [item]);                              // durable when this resolves
+ * await storage.write(user.id, { put: [item] });                      // durable when this resolves
  * const items = await storage.getAll(user.id);
  */
 export function createLocalforageStorage(options: LocalforageStorageOptions = {}): LocalforageQueueStorage {
@@ -84,21 +84,24 @@ export function createLocalforageStorage(options: LocalforageStorageOptions = {}
 	return {
 		driver: async () => (await backend()).driver,
 		getAll: (ns) => run('getAll', async (b) => (await b.getPrefixed(itemPrefix(ns))) as QueueItem[]),
-		putMany: (ns, items) => {
-			const entries = items.map((item) => [itemKey(ns, item.id), item] as const);
-			return entries.length === 0 ? Promise.resolve() : run('putMany', (b) => b.putMany(entries));
-		},
-		removeMany: (ns, ids) => {
-			const keys = ids.map((id) => itemKey(ns, id));
-			return keys.length === 0 ? Promise.resolve() : run('removeMany', (b) => b.removeMany(keys));
+		write: (ns, change) => {
+			const { puts, removes } = entriesOf(ns, change);
+			return puts.length === 0 && removes.length === 0 ? Promise.resolve() : run('write', (b) => b.write(puts, removes));
 		},
 		clear: (ns) => run('clear', (b) => b.removePrefixed(namespacePrefix(ns))),
-		getMeta: (ns, key) => run('getMeta', async (b) => (await b.get(metaKey(ns, key))) ?? null),
-		setMeta: (ns, key, value) =>
-			run('setMeta', (b) =>
-				value === null || value === undefined ? b.removeMany([metaKey(ns, key)]) : b.putMany([[metaKey(ns, key), value]])
-			)
+		getMeta: (ns, key) => run('getMeta', async (b) => (await b.get(metaKey(ns, key))) ?? null)
 	};
+}
+
+/** A `StorageWrite` as keyed puts and deletes. */
+function entriesOf(ns: string, change: StorageWrite): { puts: Array<readonly [string, unknown]>; removes: string[] } {
+	const puts: Array<readonly [string, unknown]> = (change.put ?? []).map((item) => [itemKey(ns, item.id), item] as const);
+	const removes = (change.remove ?? []).map((id) => itemKey(ns, id));
+	for (const [key, value] of Object.entries(change.meta ?? {})) {
+		if (value === null || value === undefined) removes.push(metaKey(ns, key));
+		else puts.push([metaKey(ns, key), value]);
+	}
+	return { puts, removes };
 }
 
 async function openBackend(name: string, driver: StorageDriver): Promise<StorageBackend> {
@@ -134,10 +137,10 @@ function localforageBackend(lf: LocalForage, driver: 'indexeddb' | 'localstorage
 			return values;
 		},
 		get: (key) => lf.getItem(key),
-		async putMany(entries) {
+		async write(puts, removes) {
 			const done: Array<readonly [string, unknown]> = [];
 			try {
-				for (const [key, value] of entries) {
+				for (const [key, value] of puts) {
 					const previous = await lf.getItem(key);
 					await lf.setItem(key, value);
 					done.push([key, previous]);
@@ -148,9 +151,7 @@ function localforageBackend(lf: LocalForage, driver: 'indexeddb' | 'localstorage
 				}
 				throw error;
 			}
-		},
-		async removeMany(keys) {
-			for (const key of keys) await lf.removeItem(key);
+			for (const key of removes) await lf.removeItem(key);
 		},
 		async removePrefixed(prefix) {
 			for (const key of await keysWith(prefix)) await lf.removeItem(key);

@@ -6,14 +6,13 @@
  *
  *   channel errored by the transport (socket closed)  ──> `closed`
  *   channel crashed (`phx_error` from the server)      ──> `error {reason: 'internal'}`
- *   join refused with forbidden/unauthorized/invalid   ──> left at once, never retried
+ *   join refused for good (the classifier's verdict   ──> left at once, never retried
+ *   is not `retry`; phoenix would retry it for ever)
  */
 import type { Channel, Socket } from 'phoenix';
-import { isReason, type ErrorReply, type Reason } from '../../protocol/reasons.js';
+import type { ErrorClassifier } from '../core/classify.js';
+import { classifyReply } from '../core/classify.js';
 import type { ChannelState, PushResult } from '../ports.js';
-
-/** Join refusals that no retry can fix: phoenix would otherwise retry them forever (PROTOCOL.md §4.3). */
-export const FINAL_JOIN_REASONS: ReadonlySet<Reason> = new Set(['forbidden', 'unauthorized', 'invalid']);
 
 /** What a topic tells the transport that owns it. */
 export interface TopicHooks {
@@ -21,8 +20,8 @@ export interface TopicHooks {
 	message(event: string, payload: unknown): void;
 	/** The channel's state may have changed. */
 	changed(): void;
-	/** The join was refused for good, or the server closed the channel: forget this topic. */
-	ended(refusal: ErrorReply | null): void;
+	/** The join was refused for good (with the server's reply), or the server closed the channel (null): forget this topic. */
+	ended(refusal: unknown): void;
 }
 
 /**
@@ -38,11 +37,18 @@ export class PhoenixTopic {
 	#inFlight = new Set<(result: PushResult) => void>();
 	#ended = false;
 
-	constructor(socket: Socket, topic: string, params: Record<string, unknown>, private readonly hooks: TopicHooks) {
+	constructor(
+		socket: Socket,
+		topic: string,
+		params: Record<string, unknown>,
+		private readonly hooks: TopicHooks,
+		private readonly classify: ErrorClassifier
+	) {
 		const channel = socket.channel(topic, params);
 		this.channel = channel;
-		channel.onMessage = (event: string, payload: unknown) => {
-			if (!this.#ended && !event.startsWith('phx_') && !event.startsWith('chan_reply_')) hooks.message(event, payload);
+		channel.onMessage = (event: string | null, payload: unknown) => {
+			// phoenix.js calls this with a null event when a join times out while the socket cannot open.
+			if (!this.#ended && typeof event === 'string' && !event.startsWith('phx_') && !event.startsWith('chan_reply_')) hooks.message(event, payload);
 			return payload;
 		};
 		channel.onError((reason?: { source?: string }) => {
@@ -66,7 +72,7 @@ export class PhoenixTopic {
 				this.hooks.changed();
 				for (const waiter of this.#waiters.splice(0)) waiter({ status: 'ok', response: this.#joinResponse });
 			})
-			.receive('error', (response?: unknown) => this.#refused(toErrorReply(response)))
+			.receive('error', (response?: unknown) => this.#refused(response ?? {}))
 			.receive('timeout', () => this.hooks.changed());
 		this.hooks.changed();
 		return reply;
@@ -94,7 +100,7 @@ export class PhoenixTopic {
 			this.channel
 				.push(event, payload, timeoutMs)
 				.receive('ok', (response?: unknown) => settle({ status: 'ok', response: response ?? {} }))
-				.receive('error', (response?: unknown) => settle({ status: 'error', response: toErrorReply(response) }))
+				.receive('error', (response?: unknown) => settle({ status: 'error', response: response ?? {} }))
 				.receive('timeout', () => settle({ status: 'timeout' }));
 		});
 	}
@@ -111,26 +117,18 @@ export class PhoenixTopic {
 		this.channel.leave();
 	}
 
-	#refused(reply: ErrorReply): void {
+	#refused(reply: unknown): void {
 		if (this.#ended) return;
+		if (classifyReply(this.classify, reply).verdict === 'retry') return this.hooks.changed(); // errored; phoenix retries with backoff
 		for (const waiter of this.#waiters.splice(0)) waiter({ status: 'error', response: reply });
-		if (!FINAL_JOIN_REASONS.has(reply.reason)) return this.hooks.changed(); // errored; phoenix retries with backoff
 		this.#end(reply);
 		this.channel.leave();
 	}
 
-	#end(refusal: ErrorReply | null): void {
+	#end(refusal: unknown): void {
 		this.#ended = true;
 		for (const waiter of this.#waiters.splice(0)) waiter({ status: 'closed' });
 		this.settle({ status: 'closed' });
 		this.hooks.ended(refusal);
 	}
-}
-
-/** An error reply as the contract has it; an unknown reason counts as a server fault. */
-export function toErrorReply(response: unknown): ErrorReply {
-	const body = (response ?? {}) as { reason?: unknown; message?: unknown };
-	const reply: ErrorReply = { reason: isReason(body.reason) ? body.reason : 'internal' };
-	if (typeof body.message === 'string') reply.message = body.message;
-	return reply;
 }

@@ -15,18 +15,26 @@
  *   disconnected ──connect()──> connecting ──open──> connected
  *        ^                          │  ^                 │
  *        │      attempt refused ────┘  └─── socket drops ┘
- *        │      (1006 before open): ask sessionCheck
+ *        │      (1006 before open): ask sessionCheck (when the app gave one)
  *        ├── 'unauthorized': disconnected {reason: 'unauthorized'}, no more attempts
  *        └── otherwise: disconnected, phoenix keeps retrying with its backoff
+ *
+ * A close the kit did not ask for always leads to a reconnect: phoenix.js
+ * before 1.8.13 does not reconnect after a clean close (code 1000), which
+ * Phoenix servers before 1.8.9 send on a server-side `disconnect`.
+ *
+ * The token goes as phoenix's `authToken` (the `Sec-WebSocket-Protocol`
+ * header; Phoenix ≥ 1.8 with `auth_token: true`) or, with `tokenAs:
+ * 'param'`, as a connect param (`?token=`; Phoenix 1.7's `connect/3` params).
  *
  * Per-topic work (join waiters, pushes in flight, refused joins) is in
  * `phoenix-topic.ts`.
  */
 import { Socket as PhoenixSocket, type SocketConnectOption } from 'phoenix';
-import type { ErrorReply } from '../../protocol/reasons.js';
+import { defaultClassify, type ErrorClassifier } from '../core/classify.js';
 import type { ChannelState, PushResult, Transport, TransportStatus, Unsubscribe } from '../ports.js';
 import { PhoenixTopic } from './phoenix-topic.js';
-import { fetchSessionCheck, sessionUrlFor, type SessionCheck } from './session-check.js';
+import type { SessionCheck } from './session-check.js';
 
 export interface PhoenixTransportOptions {
 	/** Socket endpoint, as phoenix takes it: `'/socket'` or `'ws://host/socket'`. */
@@ -37,17 +45,25 @@ export interface PhoenixTransportOptions {
 	socketOptions?: Partial<SocketConnectOption>;
 	/** The `Socket` class (default: phoenix's own). */
 	Socket?: typeof PhoenixSocket;
-	/** Tells a refused token from no network (default: `GET /api/session` beside the endpoint). */
-	sessionCheck?: SessionCheck;
+	/**
+	 * Tells a refused token from no network after a connect attempt fails
+	 * before opening (a browser WebSocket cannot see the HTTP 403). Without
+	 * one, a refused token looks like a server that cannot be reached.
+	 */
+	sessionCheck?: SessionCheck | null;
+	/** How the token travels: phoenix's `authToken` (default) or a connect param. */
+	tokenAs?: 'authToken' | 'param';
+	/** The connect param's name with `tokenAs: 'param'` (default `token`). */
+	tokenParam?: string;
+	/** Decides which join refusals are final (verdict other than `retry`); default: the Outbox reason table. */
+	classify?: ErrorClassifier;
 }
 
-/** The `Transport` port plus what the browser glue needs. */
-export interface PhoenixTransport extends Transport {
-	/** Drop the current connection and open a new one now (the browser said `online`). No-op unless connecting is wanted. */
-	reconnectNow(): void;
-	/** Why the last join of `topic` was refused for good (`forbidden`, `unauthorized`, `invalid`), or null. */
-	joinError(topic: string): ErrorReply | null;
-}
+/** The `Transport` port over phoenix. */
+export type PhoenixTransport = Transport;
+
+/** Delay before the kit's own reconnect after an unrequested clean close (phoenix's default schedule). */
+const reconnectDelayMs = (tries: number) => [10, 50, 100, 150, 200, 250, 500, 1000, 2000][tries - 1] ?? 5000;
 
 /**
  * A phoenix-backed transport.
@@ -64,6 +80,12 @@ export function createPhoenixTransport(options: PhoenixTransportOptions): Phoeni
 	if (!options || typeof options.endpoint !== 'string' || typeof options.token !== 'function') {
 		throw new TypeError('createPhoenixTransport({ endpoint: "/socket", token: () => string | null }) needs both');
 	}
+	if (options.tokenAs !== undefined && options.tokenAs !== 'authToken' && options.tokenAs !== 'param') {
+		throw new TypeError(`createPhoenixTransport: tokenAs must be 'authToken' or 'param', got ${String(options.tokenAs)}`);
+	}
+	if (options.sessionCheck !== undefined && options.sessionCheck !== null && typeof options.sessionCheck !== 'function') {
+		throw new TypeError('createPhoenixTransport: sessionCheck must be a function () => Promise<"ok" | "unauthorized" | "unreachable">, or null');
+	}
 	return new PhoenixChannelTransport(options);
 }
 
@@ -74,15 +96,19 @@ class PhoenixChannelTransport implements PhoenixTransport {
 	#opened = false;
 	#checking = false;
 	#topics = new Map<string, PhoenixTopic>();
-	#refusals = new Map<string, ErrorReply>();
+	#refusals = new Map<string, unknown>();
+	#cleanCloses = 0;
+	#reconnectTimer: ReturnType<typeof setTimeout> | null = null;
 	#reported = new Map<string, ChannelState>();
 	#statusListeners = new Set<(status: TransportStatus) => void>();
 	#channelListeners = new Map<string, Set<(state: ChannelState) => void>>();
 	#messageListeners = new Map<string, Set<(payload: unknown) => void>>();
-	readonly #sessionCheck: SessionCheck;
+	readonly #sessionCheck: SessionCheck | null;
+	readonly #classify: ErrorClassifier;
 
 	constructor(private readonly options: PhoenixTransportOptions) {
-		this.#sessionCheck = options.sessionCheck ?? fetchSessionCheck(sessionUrlFor(options.endpoint), options.token);
+		this.#sessionCheck = options.sessionCheck ?? null;
+		this.#classify = options.classify ?? defaultClassify;
 	}
 
 	connect(): void {
@@ -96,6 +122,7 @@ class PhoenixChannelTransport implements PhoenixTransport {
 
 	disconnect(): void {
 		this.#wanted = false;
+		this.#cancelReconnect();
 		this.#settleAll();
 		this.#socket?.disconnect();
 		this.#setStatus({ status: 'disconnected' });
@@ -104,6 +131,7 @@ class PhoenixChannelTransport implements PhoenixTransport {
 
 	reconnectNow(): void {
 		if (!this.#wanted || !this.#socket) return;
+		this.#cancelReconnect();
 		this.#settleAll();
 		this.#opened = false;
 		// disconnect() ends the connection at once (its close event is then ignored);
@@ -127,17 +155,23 @@ class PhoenixChannelTransport implements PhoenixTransport {
 		const existing = this.#topics.get(topic);
 		if (existing) return existing.whenJoined();
 		this.#refusals.delete(topic);
-		const entry: PhoenixTopic = new PhoenixTopic(this.#ensureSocket(), topic, params, {
-			message: (event, payload) => {
-				for (const listener of [...(this.#messageListeners.get(`${topic}\u0000${event}`) ?? [])]) listener(payload);
+		const entry: PhoenixTopic = new PhoenixTopic(
+			this.#ensureSocket(),
+			topic,
+			params,
+			{
+				message: (event, payload) => {
+					for (const listener of [...(this.#messageListeners.get(`${topic}\u0000${event}`) ?? [])]) listener(payload);
+				},
+				changed: () => this.#notifyChannel(topic),
+				ended: (refusal) => {
+					if (this.#topics.get(topic) === entry) this.#topics.delete(topic);
+					if (refusal !== null && refusal !== undefined) this.#refusals.set(topic, refusal);
+					this.#notifyChannel(topic);
+				}
 			},
-			changed: () => this.#notifyChannel(topic),
-			ended: (refusal) => {
-				if (this.#topics.get(topic) === entry) this.#topics.delete(topic);
-				if (refusal) this.#refusals.set(topic, refusal);
-				this.#notifyChannel(topic);
-			}
-		});
+			this.#classify
+		);
 		this.#topics.set(topic, entry);
 		return entry.join();
 	}
@@ -147,7 +181,7 @@ class PhoenixChannelTransport implements PhoenixTransport {
 		this.#topics.get(topic)?.leave();
 	}
 
-	joinError(topic: string): ErrorReply | null {
+	joinError(topic: string): unknown {
 		return this.#refusals.get(topic) ?? null;
 	}
 
@@ -171,35 +205,65 @@ class PhoenixChannelTransport implements PhoenixTransport {
 
 	#ensureSocket(): PhoenixSocket {
 		if (this.#socket) return this.#socket;
-		const SocketClass = this.options.Socket ?? PhoenixSocket;
-		// phoenix ≥ 1.8.9 takes a function and calls it on every connect (the types say string).
-		const authToken = (() => this.options.token() ?? '') as unknown as string;
-		const socket = new SocketClass(this.options.endpoint, { ...this.options.socketOptions, authToken });
+		const { Socket: SocketClass = PhoenixSocket, socketOptions = {}, tokenAs = 'authToken', tokenParam = 'token', token } = this.options;
+		let socket: PhoenixSocket;
+		if (tokenAs === 'param') {
+			// phoenix calls `params` on every connect: the token is read afresh each time.
+			const base = socketOptions.params;
+			const params = () => ({ ...(typeof base === 'function' ? base() : base), [tokenParam]: token() ?? '' });
+			socket = new SocketClass(this.options.endpoint, { ...socketOptions, params });
+		} else {
+			// phoenix ≥ 1.8.9 takes a function and calls it on every connect (the types say string).
+			const authToken = (() => token() ?? '') as unknown as string;
+			socket = new SocketClass(this.options.endpoint, { ...socketOptions, authToken });
+		}
 		socket.onOpen(() => this.#socketOpened());
-		socket.onClose(() => this.#socketClosed());
+		socket.onClose((event?: { code?: number }) => this.#socketClosed(event?.code));
 		this.#socket = socket;
 		return socket;
 	}
 
 	#socketOpened(): void {
 		this.#opened = true;
+		this.#cleanCloses = 0;
+		this.#cancelReconnect();
 		this.#setStatus({ status: 'connected' });
 		// Channels rejoin in their own open hooks, which run after this one.
 		queueMicrotask(() => this.#notifyChannels());
 	}
 
-	#socketClosed(): void {
+	#socketClosed(code: number | undefined): void {
 		if (!this.#wanted) return;
 		this.#settleAll();
 		this.#notifyChannels();
 		const wasOpen = this.#opened;
 		this.#opened = false;
+		if (code === 1000) this.#reconnectAfterCleanClose();
 		if (wasOpen) this.#setStatus({ status: 'connecting', attempt: 1 });
 		else void this.#checkSession();
 	}
 
+	/** The server closed cleanly (1000) and older phoenix.js gives up: reconnect unless phoenix already is. */
+	#reconnectAfterCleanClose(): void {
+		this.#cancelReconnect();
+		const delay = reconnectDelayMs(++this.#cleanCloses);
+		this.#reconnectTimer = setTimeout(() => {
+			this.#reconnectTimer = null;
+			const socket = this.#socket;
+			if (!this.#wanted || !socket || socket.connectionState() !== 'closed') return;
+			socket.disconnect();
+			socket.connect();
+		}, delay);
+	}
+
+	#cancelReconnect(): void {
+		if (this.#reconnectTimer !== null) clearTimeout(this.#reconnectTimer);
+		this.#reconnectTimer = null;
+	}
+
 	/** A connect attempt failed before opening: a refused token, or no server? */
 	async #checkSession(): Promise<void> {
+		if (this.#sessionCheck === null) return this.#setStatus({ status: 'disconnected' });
 		if (this.#checking) return;
 		this.#checking = true;
 		let result: Awaited<ReturnType<SessionCheck>>;

@@ -9,9 +9,8 @@
  *   object store `"queue"` with out-of-line string keys; values are the plain
  *   JSON objects themselves (structured clone), one per key:
  *     `<ns>/q/<itemId>`  -> QueueItem (DESIGN.md "Queue item")
- *     `<ns>/m/<metaKey>` -> a small JSON value, such as a room's snapshot
- *       under `room-snapshot:<topic>` -> `{cursor, messages}` (the last
- *       confirmed messages, for a reload while offline)
+ *     `<ns>/m/<metaKey>` -> a small JSON value an app keeps per user
+ *       (`outbox.meta`), such as a topic's snapshot for a reload offline
  *   `<ns>` is `encodeURIComponent(namespace)`, the signed-in user's id, so a
  *   key range `[<ns>/q/, <ns>/q/\uffff]` holds exactly one user's items.
  *   (localforage also keeps an empty `local-forage-detect-blob-support` store.)
@@ -55,14 +54,6 @@ export function itemKey(namespace: string, itemId: string): string {
 /** The key of one meta value. */
 export function metaKey(namespace: string, key: string): string {
 	return `${namespacePart(namespace)}/m/${key}`;
-}
-
-/** Messages a room's snapshot keeps unless the app sets `snapshotLimit`. */
-export const DEFAULT_SNAPSHOT_LIMIT = 200;
-
-/** The meta key of a room's snapshot (`{cursor, messages}`), written by the kit's rooms. */
-export function snapshotKey(topic: string): string {
-	return `room-snapshot:${topic}`;
 }
 
 /** The prefix of a namespace's item keys. */

@@ -15,7 +15,8 @@ export const OUTBOX_EVENT_NAMES = [
 	'call-rolled-back',
 	'call-conflict',
 	'call-failed',
-	'state-rolled-back'
+	'state-rolled-back',
+	'payload-refused'
 ] as const;
 
 export type OutboxEventName = (typeof OUTBOX_EVENT_NAMES)[number];
@@ -49,6 +50,12 @@ export interface OutboxEventMap {
 	'call-failed': { item: QueueItem; error: ItemError; exhausted: boolean };
 	/** Optimistic state of a topic no longer includes the given actions. */
 	'state-rolled-back': { topic: string; ids: string[]; reason: FailureReason | 'discarded' };
+	/**
+	 * Something the server sent did not pass the boundary check (a push, a
+	 * reply, a sync page that does not have the shape its reader expects):
+	 * dropped, and said here so it never disappears silently.
+	 */
+	'payload-refused': { topic: string; event: string; message: string; payload: unknown };
 }
 
 /** One event as data: a discriminated union on `type`. */

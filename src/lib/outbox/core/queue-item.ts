@@ -4,20 +4,31 @@
  * speaks. Items are never mutated: a change makes a new object, so identity
  * tells a reader (store, view, storage writer) whether an item changed.
  */
-import type { Reason } from '../../protocol/reasons.js';
+import { REASON_VERDICTS, type Verdict } from './classify.js';
 
 /** Where an item is in its life: waiting, in flight, or settled as failed (kept). */
 export type QueueItemStatus = 'queued' | 'sending' | 'failed';
 
-/** Why an attempt failed: a server `reason`, or a network outcome. */
-export type FailureReason = Reason | 'timeout' | 'closed';
+/** Why an attempt failed: the classified server `reason`, or a network outcome (`timeout`, `closed`). */
+export type FailureReason = string;
 
 /** The last failure of an item, as persisted and shown (`message-error`). */
 export interface ItemError {
 	reason: FailureReason;
 	message?: string;
+	/** What the failure meant (`classify.ts`); network outcomes are `retry`. */
+	verdict: Verdict;
+	/** The server's error reply as it came, for apps that show their own errors. */
+	detail?: unknown;
 	/** Clock time of the failure (ms). */
 	at: number;
+}
+
+/** An item error's verdict; items stored before verdicts were kept get theirs from the reason table. */
+export function verdictOf(error: Pick<ItemError, 'reason'> & { verdict?: Verdict }): Verdict {
+	if (error.verdict) return error.verdict;
+	if (error.reason === 'timeout' || error.reason === 'closed') return 'retry';
+	return REASON_VERDICTS[error.reason] ?? 'fail';
 }
 
 /**
@@ -28,12 +39,14 @@ export interface ItemError {
  * and timeouts. A push cut off by a closed socket is not charged (see
  * `retry-policy.ts`). `nextAttemptAt` is null when the item may go at once.
  */
-export interface QueueItem {
+export interface QueueItem<T extends string = string, P extends object = Readonly<Record<string, unknown>>> {
 	readonly id: string;
-	readonly type: string;
+	readonly type: T;
 	readonly topic: string;
-	readonly payload: Readonly<Record<string, unknown>>;
+	readonly payload: P;
 	readonly createdAt: number;
+	/** Set by `add(..., { dedupeKey })`: a second add with the key while this item is unsent returns this item. */
+	readonly dedupeKey?: string;
 	readonly attempts: number;
 	readonly status: QueueItemStatus;
 	readonly lastError: ItemError | null;
@@ -42,7 +55,7 @@ export interface QueueItem {
 
 /** A failed attempt as the transport reported it. */
 export type Failure =
-	| { kind: 'error'; reason: Reason; message?: string }
+	| { kind: 'error'; verdict: Verdict; reason: string; message?: string; detail?: unknown }
 	| { kind: 'timeout' }
 	| { kind: 'closed' };
 
@@ -52,6 +65,11 @@ export type Outcome = { kind: 'ok'; response: unknown } | Failure;
 /** The `reason` under which a failure is filed (`timeout` and `closed` for network outcomes). */
 export function failureReason(failure: Failure): FailureReason {
 	return failure.kind === 'error' ? failure.reason : failure.kind;
+}
+
+/** The verdict of a failure: network outcomes are retried. */
+export function failureVerdict(failure: Failure): Verdict {
+	return failure.kind === 'error' ? failure.verdict : 'retry';
 }
 
 /** True for outcomes where no server verdict arrived (timeout, closed socket). */
@@ -66,6 +84,7 @@ export interface NewItem {
 	topic: string;
 	payload: Record<string, unknown>;
 	createdAt: number;
+	dedupeKey?: string;
 }
 
 /**
@@ -83,7 +102,7 @@ export function createQueueItem(input: NewItem): QueueItem {
 	if (!Number.isFinite(input.createdAt)) {
 		throw new TypeError('createQueueItem needs createdAt as a number of ms (clock.now())');
 	}
-	return {
+	const item: QueueItem = {
 		id: input.id,
 		type: input.type,
 		topic: input.topic,
@@ -94,6 +113,7 @@ export function createQueueItem(input: NewItem): QueueItem {
 		lastError: null,
 		nextAttemptAt: null
 	};
+	return input.dedupeKey === undefined ? item : { ...item, dedupeKey: input.dedupeKey };
 }
 
 /** Creation order: `createdAt`, then `id` (time-sortable, so it breaks ties in order made). */

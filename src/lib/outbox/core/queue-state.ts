@@ -35,6 +35,7 @@ export interface QueueState {
 	readonly items: Map<string, QueueItem>;
 	readonly lanes: Map<string, Lane>;
 	readonly topics: Map<string, Set<string>>;
+	readonly dedupe: Map<string, string>;
 	readonly counts: Record<QueueItemStatus, number>;
 	run: ProcessingRun | null;
 	version: number;
@@ -52,6 +53,7 @@ export function createQueueState(policy: Partial<RetryOptions> = {}): QueueState
 		items: new Map(),
 		lanes: new Map(),
 		topics: new Map(),
+		dedupe: new Map(),
 		counts: { queued: 0, sending: 0, failed: 0 },
 		run: null,
 		version: 0,
@@ -79,6 +81,7 @@ export function putItem(state: QueueState, next: QueueItem, changes: ChangeSet):
 	if (isInLane(before) && !isInLane(next)) laneOf(state, next.topic).remove(next.id);
 	if (!isInLane(before) && isInLane(next)) laneOf(state, next.topic).insert(next.id, byCreation(state));
 	if (!before) topicSet(state, next.topic).add(next.id);
+	if (next.dedupeKey !== undefined) state.dedupe.set(next.dedupeKey, next.id);
 	cleanTopic(state, next.topic);
 	changes.removed.delete(next.id);
 	changes.changed.add(next.id);
@@ -92,6 +95,7 @@ export function dropItem(state: QueueState, id: string, changes: ChangeSet): Que
 	state.counts[item.status]--;
 	if (isInLane(item)) state.lanes.get(item.topic)?.remove(id);
 	state.topics.get(item.topic)?.delete(id);
+	if (item.dedupeKey !== undefined && state.dedupe.get(item.dedupeKey) === id) state.dedupe.delete(item.dedupeKey);
 	cleanTopic(state, item.topic);
 	changes.changed.delete(id);
 	changes.removed.add(id);
@@ -107,6 +111,7 @@ export function dropAll(state: QueueState, changes: ChangeSet): void {
 	state.items.clear();
 	state.lanes.clear();
 	state.topics.clear();
+	state.dedupe.clear();
 	state.counts.queued = state.counts.sending = state.counts.failed = 0;
 }
 

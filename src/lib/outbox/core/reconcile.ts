@@ -1,70 +1,56 @@
 /**
- * Reconciliation: DESIGN.md's reason table as data, and `settle`, which
- * applies it (with the retry policy) to one item and one outcome.
+ * Reconciliation: what each verdict (`classify.ts`) does to an item and its
+ * optimistic effect, as data, and `settle`, which applies it (with the retry
+ * policy) to one item and one outcome.
  *
- * `failedView` says how the optimistic view shows an item once it has
- * failed: `show` its effect with status `failed` (the text stays in view),
+ * `failedView` says how an optimistic view shows an item once it has
+ * failed: `show` its effect with status `failed` (its text stays in view),
  * `mark` the confirmed state as failed without the effect (conflict: fresh
- * state shown), or `hide` it (rolled back; the text stays in the kept item).
+ * state shown), or `hide` it (rolled back; the kept item still holds the
+ * text for retry or copy).
  */
+import type { Verdict } from './classify.js';
 import type { OutboxEvent, OutboxEventName } from './events.js';
 import { outboxEvent } from './events.js';
-import type { Failure, FailureReason, ItemError, Outcome, QueueItem } from './queue-item.js';
-import { failureReason } from './queue-item.js';
+import type { Failure, ItemError, Outcome, QueueItem } from './queue-item.js';
+import { failureReason, failureVerdict, verdictOf } from './queue-item.js';
 import type { RetryOptions } from './retry-policy.js';
 import { decide } from './retry-policy.js';
-
-/** What happens to an item: removed as confirmed, tried again, or kept as failed. */
-export type Disposition = 'confirm' | 'retry' | 'fail';
 
 /** How the view shows a failed item (see the file comment). */
 export type FailedView = 'show' | 'mark' | 'hide';
 
-/** One row of the reason table. */
+/** One row of the table: what settling an item as failed with this verdict does. */
 export interface ReconcileRule {
-	disposition: Disposition;
-	/** Whether the optimistic effect is undone (the call is rolled back). */
-	rollback: boolean;
 	failedView: FailedView;
-	/** Ask the runtime for a `sync` of the item's topic (conflict). */
+	/** Ask the runtime to sync the item's topic (its state moved on). */
 	requestSync: boolean;
-	/** The token is no good: the runtime should stop sending and ask to sign in. */
+	/** The session is no good: stop sending and ask the user to sign in. */
 	requestSignIn: boolean;
-	/**
-	 * Events emitted when the row settles the item. For `retry` rows these are
-	 * emitted only once the policy gives up (`maxRetries`).
-	 */
+	/** Events emitted when the item settles as failed (a `retry` item: once the policy gives up). */
 	events: readonly OutboxEventName[];
 }
 
-/** An outcome's key in the table: `ok`, a server reason, or a network outcome. */
-export type OutcomeKey = 'ok' | FailureReason;
-
 const rule = (r: ReconcileRule): ReconcileRule => Object.freeze(r);
-const ROLLBACK_EVENTS = ['call-rolled-back', 'state-rolled-back', 'call-failed'] as const;
+const FAILED = ['call-failed'] as const;
+const ROLLED_BACK = ['call-rolled-back', 'state-rolled-back', 'call-failed'] as const;
 
-/** DESIGN.md's reason table, one row per outcome. */
-export const RECONCILE_TABLE: Readonly<Record<OutcomeKey, ReconcileRule>> = Object.freeze({
-	ok: rule({ disposition: 'confirm', rollback: false, failedView: 'show', requestSync: false, requestSignIn: false, events: ['call-reconciled'] }),
-	unauthorized: rule({ disposition: 'fail', rollback: true, failedView: 'hide', requestSync: false, requestSignIn: true, events: ROLLBACK_EVENTS }),
-	forbidden: rule({ disposition: 'fail', rollback: true, failedView: 'hide', requestSync: false, requestSignIn: false, events: ROLLBACK_EVENTS }),
-	conflict: rule({ disposition: 'fail', rollback: true, failedView: 'mark', requestSync: true, requestSignIn: false, events: ['call-conflict', 'state-rolled-back', 'call-failed'] }),
-	invalid: rule({ disposition: 'fail', rollback: false, failedView: 'show', requestSync: false, requestSignIn: false, events: ['call-failed'] }),
-	rate_limited: rule({ disposition: 'retry', rollback: false, failedView: 'show', requestSync: false, requestSignIn: false, events: ['call-failed'] }),
-	internal: rule({ disposition: 'retry', rollback: false, failedView: 'show', requestSync: false, requestSignIn: false, events: ['call-failed'] }),
-	timeout: rule({ disposition: 'retry', rollback: false, failedView: 'show', requestSync: false, requestSignIn: false, events: ['call-failed'] }),
-	closed: rule({ disposition: 'retry', rollback: false, failedView: 'show', requestSync: false, requestSignIn: false, events: ['call-failed'] })
+/** The verdict table, one row per verdict. */
+export const RECONCILE_TABLE: Readonly<Record<Verdict, ReconcileRule>> = Object.freeze({
+	retry: rule({ failedView: 'show', requestSync: false, requestSignIn: false, events: FAILED }),
+	fail: rule({ failedView: 'show', requestSync: false, requestSignIn: false, events: FAILED }),
+	rollback: rule({ failedView: 'hide', requestSync: false, requestSignIn: false, events: ROLLED_BACK }),
+	conflict: rule({ failedView: 'mark', requestSync: true, requestSignIn: false, events: ['call-conflict', 'state-rolled-back', 'call-failed'] }),
+	unauthorized: rule({ failedView: 'hide', requestSync: false, requestSignIn: true, events: ROLLED_BACK })
 });
-
-/** The table row for an outcome. */
-export function ruleFor(outcome: Outcome): ReconcileRule {
-	return RECONCILE_TABLE[outcome.kind === 'ok' ? 'ok' : failureReason(outcome)];
-}
 
 /** How the view shows a failed item, from its last error (`show` when it has none). */
 export function failedViewOf(item: QueueItem): FailedView {
-	return item.lastError ? RECONCILE_TABLE[item.lastError.reason].failedView : 'show';
+	return item.lastError ? RECONCILE_TABLE[verdictOf(item.lastError)].failedView : 'show';
 }
+
+/** What happens to an item: removed as confirmed, tried again, or kept as failed. */
+export type Disposition = 'confirm' | 'retry' | 'fail';
 
 /** The result of settling one item. `item` is null when the item leaves the queue. */
 export interface Settlement {
@@ -80,12 +66,11 @@ export interface Settlement {
  * or not, per the policy) or settle as failed (kept), with the table's events.
  *
  * @example
- * const s = settle(item, { kind: 'error', reason: 'conflict' }, clock.now(), policy);
+ * const s = settle(item, { kind: 'error', verdict: 'conflict', reason: 'conflict' }, clock.now(), policy);
  * // s.item.status === 'failed', s.requestSync === true,
  * // s.events: call-conflict, state-rolled-back, call-failed
  */
 export function settle(item: QueueItem, outcome: Outcome, now: number, policy: Partial<RetryOptions> = {}): Settlement {
-	const row = ruleFor(outcome);
 	if (outcome.kind === 'ok') {
 		return {
 			disposition: 'confirm',
@@ -112,6 +97,7 @@ export function settle(item: QueueItem, outcome: Outcome, now: number, policy: P
 			requestSignIn: false
 		};
 	}
+	const row = RECONCILE_TABLE[error.verdict];
 	const failed: QueueItem = {
 		...item,
 		status: 'failed',
@@ -129,18 +115,15 @@ export function settle(item: QueueItem, outcome: Outcome, now: number, policy: P
 }
 
 function itemError(failure: Failure, now: number): ItemError {
-	const error: ItemError = { reason: failureReason(failure), at: now };
-	if (failure.kind === 'error' && failure.message !== undefined) error.message = failure.message;
+	const error: ItemError = { reason: failureReason(failure), verdict: failureVerdict(failure), at: now };
+	if (failure.kind === 'error') {
+		if (failure.message !== undefined) error.message = failure.message;
+		if (failure.detail !== undefined) error.detail = failure.detail;
+	}
 	return error;
 }
 
-function failureEvent(
-	name: OutboxEventName,
-	item: QueueItem,
-	error: ItemError,
-	exhausted: boolean,
-	failure: Failure
-): OutboxEvent {
+function failureEvent(name: OutboxEventName, item: QueueItem, error: ItemError, exhausted: boolean, failure: Failure): OutboxEvent {
 	switch (name) {
 		case 'call-rolled-back':
 			return outboxEvent(name, { item, reason: error.reason });

@@ -2,10 +2,10 @@
  * Retry policy: given how many charged attempts an item has used and why the
  * last one failed, retry (after how long) or fail. Pure; randomness injected.
  *
- * Decisions (DESIGN.md's reason table, plus what it leaves open):
- * - permanent reasons (`invalid`, `forbidden`, `unauthorized`, `conflict`)
- *   fail at once, whatever the attempt count;
- * - `rate_limited`, `internal` and `timeout` are *charged*: exponential
+ * Decisions (the verdicts of `classify.ts`, plus what they leave open):
+ * - every verdict but `retry` (`fail`, `rollback`, `conflict`,
+ *   `unauthorized`) fails at once, whatever the attempt count;
+ * - `retry` replies (`rate_limited`, `internal`) and `timeout` are *charged*: exponential
  *   backoff with full jitter, `delay = random() * min(capMs, baseMs * 2^(attempt-1))`,
  *   and after `maxRetries` retries (so `1 + maxRetries` charged attempts) the
  *   item fails, kept. A timeout is charged because the push reached a live
@@ -17,7 +17,6 @@
  *   runtime also makes such items ready the moment the socket is back
  *   (`flushRequested` with scope `network`), so they go first, head of lane.
  */
-import { PERMANENT_REASONS } from '../../protocol/reasons.js';
 import type { Failure, FailureReason } from './queue-item.js';
 import { failureReason } from './queue-item.js';
 
@@ -81,8 +80,8 @@ export function backoffBound(attempt: number, options: Pick<RetryOptions, 'baseM
  * count is ignored).
  *
  * @example
- * decide(1, { kind: 'error', reason: 'internal' }) // { kind: 'retry', delayMs: 0..1000, charged: true }
- * decide(1, { kind: 'error', reason: 'invalid' })  // { kind: 'fail', reason: 'invalid', exhausted: false }
+ * decide(1, { kind: 'error', verdict: 'retry', reason: 'internal' }) // { kind: 'retry', delayMs: 0..1000, charged: true }
+ * decide(1, { kind: 'error', verdict: 'fail', reason: 'invalid' })   // { kind: 'fail', reason: 'invalid', exhausted: false }
  */
 export function decide(
 	attempt: number,
@@ -91,7 +90,7 @@ export function decide(
 ): RetryDecision {
 	const o = resolveRetryOptions(options);
 	const reason = failureReason(failure);
-	if (failure.kind === 'error' && PERMANENT_REASONS.has(failure.reason)) {
+	if (failure.kind === 'error' && failure.verdict !== 'retry') {
 		return { kind: 'fail', reason, exhausted: false };
 	}
 	if (failure.kind === 'closed') {

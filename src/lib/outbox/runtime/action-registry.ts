@@ -1,46 +1,95 @@
 /**
- * The action registry: what the engine needs to know about each action type
- * it queues. Queue items are plain JSON (`{type, payload}`); the registry
+ * The action registry: what the engine knows about each action type an app
+ * queues. Queue items are plain JSON (`{type, payload}`); the registry
  * turns one back into a wire payload when it is sent, after a reload too,
- * so nothing persisted needs code to be understood. The four chat actions
- * are registered by default; an app adds its own with `register`.
+ * so nothing persisted needs code to be understood. The kit registers no
+ * type of its own: every type is the app's.
  *
  * @example
- * outbox.actions.register('add_reaction', {
- *   schema: z.strictObject({ client_id: z.string(), id: z.string(), emoji: z.string() }),
- *   toWire: (payload) => ({ id: payload.id, emoji: payload.emoji })
- * });
- * await outbox.add('add_reaction', 'room:lobby', { id: 'm1', emoji: '👍' });
+ * const actions = {
+ *   todo_add: defineAction({
+ *     schema: z.object({ title: z.string().min(1) }),        // any Standard Schema, or a function
+ *     reply: (response) => response as { todo: Todo },       // what `settled()` resolves with
+ *     optimistic: (todos: Todo[], { title }, { item }) => [...todos, { id: item.id, title, done: false }]
+ *   })
+ * };
+ * const outbox = createOutbox({ actions, deps });
+ * const item = await outbox.add('todo_add', 'list:groceries', { title: 'milk' }); // typed payload
+ * const { todo } = await outbox.settled(item);                                   // typed reply
  */
-import { ACTION_TYPES, type ActionType } from '../../protocol/events.js';
-import { describeZodError, parseAction } from '../../protocol/schemas.js';
-import type { ViewMessage } from '../core/optimistic.js';
 import type { QueueItem } from '../core/queue-item.js';
+import type { FailedView } from '../core/reconcile.js';
 
-/** The shape of a zod schema the registry uses (any `safeParse` with the same result works). */
-export interface PayloadSchema {
-	safeParse(input: unknown): { success: true; data: unknown } | { success: false; error: unknown };
+/**
+ * The Standard Schema interface (standardschema.dev), as zod, valibot and
+ * arktype implement it; copied here (as the spec intends) so the kit needs
+ * no schema library.
+ */
+export interface StandardSchemaV1<Input = unknown, Output = Input> {
+	readonly '~standard': {
+		readonly version: 1;
+		readonly vendor: string;
+		readonly validate: (value: unknown) => StandardResult<Output> | Promise<StandardResult<Output>>;
+		readonly types?: { readonly input: Input; readonly output: Output } | undefined;
+	};
 }
 
-/** How one action type is checked, sent and shown. */
-export interface ActionDefinition {
-	/**
-	 * Checks the wire payload (the queued payload with `client_id` added)
-	 * before the action is queued; a failure rejects `add` with `ActionValidationError`.
-	 */
-	schema?: PayloadSchema;
-	/** The event payload to push, from the stored payload (`client_id` is added by the engine). */
-	toWire(payload: Readonly<Record<string, unknown>>): Record<string, unknown>;
-	/**
-	 * For app-defined types: the room's view with this pending (or failed) item
-	 * applied. The four chat types are applied by the core's `buildView`.
-	 */
-	applyOptimistic?(rows: readonly ViewMessage[], item: QueueItem): readonly ViewMessage[];
-	/**
-	 * Whether the server takes this type inside `send_batch` (true for the four
-	 * chat types; default false, so an app's own type is pushed as its own event).
-	 */
+type StandardResult<Output> =
+	| { readonly value: Output; readonly issues?: undefined }
+	| { readonly issues: ReadonlyArray<{ readonly message: string; readonly path?: ReadonlyArray<PropertyKey | { readonly key: PropertyKey }> }> };
+
+/** A payload check: a Standard Schema, or a function that returns the payload or throws. */
+export type PayloadSchema<P> = StandardSchemaV1<unknown, P> | ((payload: unknown) => P);
+
+/** How a pending or failed item is being applied to an optimistic view. */
+export interface OptimisticContext<P extends object = Readonly<Record<string, unknown>>> {
+	item: QueueItem<string, P>;
+	/** `pending` (queued or sending), or the failed item's view (`show` its effect as failed, `mark` the state failed without it). */
+	mode: 'pending' | Exclude<FailedView, 'hide'>;
+}
+
+/**
+ * One action type: how it is checked, sent, answered and shown. Every field
+ * is optional: a bare `{}` queues the payload as it is and pushes it as the
+ * event named like the type.
+ */
+export interface ActionDefinition<P extends object = Record<string, unknown>, R = unknown, S = never> {
+	/** Checks the payload before it is queued; a failure rejects `add` with `ActionValidationError` (nothing queued). */
+	schema?: PayloadSchema<P>;
+	/** The event pushed (default: the type's name). */
+	event?: string;
+	/** The event payload, from the stored payload (default: the payload itself). `client_id` is added by the engine. */
+	toWire?(payload: P): Record<string, unknown>;
+	/** The server takes this type inside a batch request with others (default false: pushed as its own event). */
 	batchable?: boolean;
+	/** Checks and decodes the ok reply, for `settled()` (throw to refuse it). Default: the reply as it came. */
+	reply?(response: unknown): R;
+	/** Its effect on an optimistic view of its topic (`topic.view(...)`): the state with this action applied. Pure. */
+	optimistic?(state: S, payload: P, context: OptimisticContext<P>): S;
+	/** Undo an effect the app applied itself (outside a view) when the action is rolled back or discarded. */
+	undo?(item: QueueItem<string, P>, reason: string): void;
+}
+
+// `any` here is what lets definitions with different payload types share one map.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type AnyActionDefinition = ActionDefinition<any, any, any>;
+
+/** Action types by name, as an app declares them. */
+export type ActionMap = Record<string, AnyActionDefinition>;
+
+/** The payload type of a definition. */
+export type PayloadOf<D> = D extends ActionDefinition<infer P, infer _R, infer _S> ? P : never;
+/** The reply type of a definition (what `settled()` resolves with). */
+export type ReplyOf<D> = D extends ActionDefinition<infer _P, infer R, infer _S> ? R : never;
+
+/**
+ * Declare an action type with its payload, reply and view types inferred
+ * from its fields (identity at run time).
+ */
+export function defineAction<P extends object = Record<string, unknown>, R = unknown, S = never>(
+	definition: ActionDefinition<P, R, S>
+): ActionDefinition<P, R, S> {
+	return definition;
 }
 
 /** `add` was given a payload its type's schema refuses: nothing was queued. */
@@ -52,72 +101,78 @@ export class ActionValidationError extends Error {
 /** Action types by name. */
 export interface ActionRegistry {
 	/** Register (or replace) a type. Returns the registry, for chaining. */
-	register(type: string, definition: ActionDefinition): ActionRegistry;
+	register(type: string, definition: AnyActionDefinition): ActionRegistry;
 	has(type: string): boolean;
-	get(type: string): ActionDefinition | undefined;
+	get(type: string): AnyActionDefinition | undefined;
 	/** Every registered type. */
 	types(): string[];
 }
 
-/** The event payload for one action of a built-in chat type: the stored payload as it is. */
-const chatDefinition = (type: ActionType): ActionDefinition => ({
-	schema: {
-		safeParse(input) {
-			const parsed = parseAction(type, input);
-			return parsed.ok ? { success: true, data: parsed.action.payload } : { success: false, error: parsed.message };
-		}
-	},
-	toWire: (payload) => ({ ...payload }),
-	batchable: true
-});
+const TYPE_NAME = /^[a-z][a-z0-9_:.-]*$/i;
 
-/**
- * A registry holding the four chat action types (`send_message`,
- * `edit_message`, `delete_message`, `mark_read`).
- */
-export function createActionRegistry(): ActionRegistry {
-	const definitions = new Map<string, ActionDefinition>();
+/** A registry holding `definitions`. */
+export function createActionRegistry(definitions: ActionMap = {}): ActionRegistry {
+	const held = new Map<string, AnyActionDefinition>();
 	const registry: ActionRegistry = {
 		register(type, definition) {
-			if (typeof type !== 'string' || !/^[a-z][a-z0-9_:]*$/.test(type)) {
-				throw new TypeError(`actions.register(type, definition): type must be an event name like "add_reaction", got ${String(type)}`);
+			if (typeof type !== 'string' || !TYPE_NAME.test(type)) {
+				throw new TypeError(`actions.register(type, definition): type must be a name like "todo_add", got ${String(type)}`);
 			}
-			if (typeof definition?.toWire !== 'function') {
-				throw new TypeError(`actions.register("${type}", definition): definition.toWire(payload) is required`);
+			if (!definition || typeof definition !== 'object') throw new TypeError(`actions.register("${type}", definition): definition must be an object`);
+			for (const key of ['toWire', 'reply', 'optimistic', 'undo'] as const) {
+				if (definition[key] !== undefined && typeof definition[key] !== 'function') {
+					throw new TypeError(`actions.register("${type}", definition): ${key} must be a function`);
+				}
 			}
-			definitions.set(type, definition);
+			held.set(type, definition);
 			return registry;
 		},
-		has: (type) => definitions.has(type),
-		get: (type) => definitions.get(type),
-		types: () => [...definitions.keys()]
+		has: (type) => held.has(type),
+		get: (type) => held.get(type),
+		types: () => [...held.keys()]
 	};
-	for (const type of ACTION_TYPES) registry.register(type, chatDefinition(type));
+	for (const [type, definition] of Object.entries(definitions)) registry.register(type, definition);
 	return registry;
 }
 
 /**
- * The wire payload of a new action, checked by its type's schema.
- * Throws `TypeError` for an unregistered type, `ActionValidationError` for a bad payload.
+ * A new action's payload, checked by its type's schema (the schema's output
+ * is what gets queued). Throws `TypeError` for an unregistered type,
+ * `ActionValidationError` for a refused payload.
  */
-export function checkAction(registry: ActionRegistry, type: string, clientId: string, payload: Record<string, unknown>): void {
+export function checkAction(registry: ActionRegistry, type: string, payload: unknown): Record<string, unknown> {
 	const definition = registry.get(type);
 	if (!definition) {
-		throw new TypeError(`add("${type}", ...): unknown action type; register it first with outbox.actions.register("${type}", { toWire })`);
+		throw new TypeError(`add("${type}", ...): unknown action type; declare it in createOutbox({ actions }) or outbox.actions.register("${type}", {})`);
 	}
-	if (!definition.schema) return;
-	const parsed = definition.schema.safeParse({ ...definition.toWire(payload), client_id: clientId });
-	if (!parsed.success) throw new ActionValidationError(describe(parsed.error));
+	const schema = definition.schema;
+	if (schema === undefined) return payload as Record<string, unknown>;
+	if (typeof schema === 'function') {
+		try {
+			return schema(payload) as Record<string, unknown>;
+		} catch (error) {
+			throw new ActionValidationError(error instanceof Error ? error.message : String(error));
+		}
+	}
+	const result = schema['~standard'].validate(payload);
+	if (result instanceof Promise) throw new TypeError(`add("${type}", ...): the schema validates asynchronously; the kit needs a synchronous schema`);
+	if (result.issues) throw new ActionValidationError(describeIssues(result.issues));
+	return result.value as Record<string, unknown>;
 }
 
-/** The payload to push for a queued item, or null when its type is not registered (any more). */
-export function wirePayload(registry: ActionRegistry, item: QueueItem): Record<string, unknown> | null {
+/** The event and payload to push for a queued item, or null when its type is not registered (any more). */
+export function wireOf(registry: ActionRegistry, item: QueueItem): { event: string; payload: Record<string, unknown> } | null {
 	const definition = registry.get(item.type);
-	return definition ? { ...definition.toWire(item.payload), client_id: item.id } : null;
+	if (!definition) return null;
+	const body = definition.toWire ? definition.toWire(item.payload) : item.payload;
+	return { event: definition.event ?? item.type, payload: { ...body, client_id: item.id } };
 }
 
-function describe(error: unknown): string {
-	if (typeof error === 'string') return error;
-	if (error && typeof error === 'object' && 'issues' in error) return describeZodError(error as Parameters<typeof describeZodError>[0]);
-	return 'invalid payload';
+function describeIssues(issues: ReadonlyArray<{ message: string; path?: ReadonlyArray<PropertyKey | { key: PropertyKey }> }>): string {
+	return issues
+		.map((issue) => {
+			const path = (issue.path ?? []).map((part) => String(typeof part === 'object' ? part.key : part)).join('.');
+			return path ? `${path}: ${issue.message}` : issue.message;
+		})
+		.join('; ');
 }

@@ -1,289 +1,343 @@
 /**
  * The Outbox engine: drives the pure core through the injected ports.
  *
- *   setUser(u) ──> loading (storage.getAll → restored) ──> ready
+ *   session (core/session.ts):
+ *     signedOut ──setUser──> starting (storage.getAll) ──> leader | follower
+ *     follower ──gains leadership──> takingOver (storage.getAll) ──> leader
+ *     token refused ──> refused: no sends until setUser (same user: a fresh token)
+ *   the leader's loop (send-loop.ts):
+ *     idle ──item ready, connected, topic joined──> sending ──replies──> settled ──> idle
+ *     (one timer: the next backoff end)
+ *   connection (connection-state.ts):
+ *     connected ──socket lost / offline──> connecting | disconnected
+ *         ^                                        │
+ *         └── reconnected: flush (network first), then each topic's sync routines once its lane is flushed
  *
- *   ready, per tab:   follower ──gains leadership (storage → replicated)──> leader
- *                         ^                                                   │
- *                         └──────────────── loses leadership ─────────────────┘
- *   leader's loop:    idle ──item ready, connected, topic joined──> sending
- *                      ^                                              │ replies: succeeded / failed
- *                      └── nothing in flight, nothing ready (idle) <──┘   (one timer: next backoff end)
- *   connection:       connected ──socket lost / offline──> connecting | disconnected
- *                         ^                                        │
- *                         └── reconnected: flush (network), then sync each open room (paged) ──┘
- *   signInRequired (token refused): no more sends until setUser.
- *
- * Persist, then notify: every reducer action is written (puts and removes
- * grouped), then its events go out (typed emitter and `outbox:<name>` DOM
- * events), then other tabs hear of it. Followers apply the leader's
- * changes (`replicated`) and never send.
+ * Persist, then notify: every reducer action is written (puts and removes in
+ * one write), then its events go out (typed emitter and `outbox:<name>` DOM
+ * events), then other tabs hear of it. Followers apply the leader's changes
+ * (`replicated`) and never send.
  */
 import type { OutboxEvent, OutboxEventMap } from '../core/events.js';
-import { createEmitter, domEventType, emitAll } from '../core/events.js';
-import { findByClientId } from '../core/confirmed.js';
+import { createEmitter, domEventType, emitAll, outboxEvent } from '../core/events.js';
+import { errorOutcome } from '../core/outcomes.js';
+import { isLaneFlushed } from '../core/plan.js';
 import type { Outcome, QueueItem } from '../core/queue-item.js';
-import { itemsOfTopic } from '../core/queue-state.js';
-import { messageSchema } from '../../protocol/schemas.js';
-import { isStorageError } from '../ports.js';
-import type { Unsubscribe } from '../ports.js';
+import type { QueueResult } from '../core/queue.js';
+import type { SessionEvent, SessionState } from '../core/session.js';
+import { reduceSession, SIGNED_OUT, sessionUser } from '../core/session.js';
+import { isStorageError, type Unsubscribe } from '../ports.js';
+import type { ActionMap, ActionRegistry } from './action-registry.js';
 import { createActionRegistry } from './action-registry.js';
 import type { ConnectionState } from './connection-state.js';
 import { deriveConnection, INITIAL_CONNECTION } from './connection-state.js';
 import { WritableValue } from './observable.js';
-import type { OutboxOptions } from './options.js';
-import { resolveOptions } from './options.js';
-import { createOutboxApi, type EngineSession } from './outbox-api.js';
+import type { OutboxOptions, OutboxUser, ResolvedOptions } from './options.js';
+import { normalizeUser, resolveOptions } from './options.js';
+import { createOutboxApi } from './outbox-api.js';
 import { PendingCalls } from './pending-calls.js';
 import { QueueStore } from './queue-store.js';
-import { Rooms } from './rooms.js';
-import { isLaneFlushed, SendLoop } from './send-loop.js';
+import { SendLoop } from './send-loop.js';
 import { TopicJoins } from './topic-joins.js';
+import { Topics } from './topics.js';
 import type { Outbox, OutboxError } from './types.js';
 
 /**
  * Create an engine. Nothing browser-specific here: pass the ports (or use
- * `createBrowserOutbox` from `outbox/browser`).
+ * `createBrowserOutbox`).
  *
  * @example
- * const outbox = createOutbox({ deps: { storage: new MemoryStorage(), transport }, user: { id: 'u1', name: 'Ann' } });
- * await outbox.ready;
- * await outbox.add('send_message', 'room:lobby', { body: 'hi' });
+ * const outbox = createOutbox({ actions: { todo_add: defineAction({}) }, deps: { storage: new MemoryStorage(), transport } });
+ * await outbox.setUser({ id: 'u1', name: 'Ann' });
+ * await outbox.add('todo_add', 'list:groceries', { title: 'milk' });
  */
-export function createOutbox(options: OutboxOptions): Outbox {
-	const o = resolveOptions(options);
-	const { clock, storage, transport, connectivity, tabs, ids } = o.deps;
-	const emitter = createEmitter<OutboxEventMap>();
-	const registry = createActionRegistry();
-	const connection = new WritableValue<ConnectionState>(INITIAL_CONNECTION);
-	const error = new WritableValue<OutboxError | null>(null);
-	const stops: Unsubscribe[] = [];
-	const session: EngineSession = { user: null, closed: false, signInRequired: false, ready: Promise.resolve(), flushWaiters: [] };
+export function createOutbox<A extends ActionMap = ActionMap>(options: OutboxOptions<A>): Outbox<A> {
+	const engine = new Engine(resolveOptions(options), createActionRegistry(options.actions));
+	const outbox = createOutboxApi<A>(engine);
+	if (options.user !== undefined && options.user !== null) void engine.setUser(normalizeUser(options.user));
+	return outbox;
+}
 
-	const emit = (events: readonly OutboxEvent[]) => {
-		const target = o.eventTarget;
+export class Engine {
+	readonly o: ResolvedOptions;
+	readonly registry: ActionRegistry;
+	readonly emitter = createEmitter<OutboxEventMap>();
+	readonly connection = new WritableValue<ConnectionState>(INITIAL_CONNECTION);
+	readonly error = new WritableValue<OutboxError | null>(null);
+	readonly session = new WritableValue<SessionState>(SIGNED_OUT);
+	readonly store: QueueStore;
+	readonly joins: TopicJoins;
+	readonly topics: Topics;
+	readonly loop: SendLoop;
+	readonly pending: PendingCalls;
+	ready: Promise<void> = Promise.resolve();
+	#flushWaiters: Array<() => void> = [];
+	#stops: Unsubscribe[] = [];
+	#wasOnline: boolean;
+
+	constructor(o: ResolvedOptions, registry: ActionRegistry) {
+		this.o = o;
+		this.registry = registry;
+		const { clock, storage, transport, connectivity, tabs } = o.deps;
+		this.pending = new PendingCalls((item, response) => {
+			const decode = registry.get(item.type)?.reply;
+			return decode ? decode(response) : response;
+		});
+		this.store = new QueueStore({
+			storage,
+			tabs,
+			policy: o.retry,
+			emit: (events) => this.#emit(events),
+			storageFailed: (failure) => {
+				const kind = isStorageError(failure) ? failure.kind : 'unavailable';
+				this.error.set({ kind, message: failure instanceof Error ? failure.message : String(failure), at: clock.now() });
+			},
+			storageOk: () => {
+				const current = this.error.get();
+				if (current && (current.kind === 'quota' || current.kind === 'unavailable')) this.error.set(null);
+			},
+			changed: (result) => {
+				this.topics.invalidateItems();
+				this.pending.observe(result, this.store.state);
+				this.loop.schedule();
+			}
+		});
+		this.joins = new TopicJoins(transport, {
+			joined: () => this.loop.schedule(),
+			refused: (topic, reply) => {
+				if (tabs.isLeader()) this.loop.failReady(topic, errorOutcome(o.classify, reply) as Exclude<Outcome, { kind: 'ok' }>);
+			}
+		});
+		this.topics = new Topics({
+			transport,
+			joins: this.joins,
+			store: this.store,
+			registry,
+			pushTimeoutMs: o.pushTimeoutMs,
+			refused: (topic, event, message, payload) => this.#emit([outboxEvent('payload-refused', { topic, event, message, payload })]),
+			syncRequested: () => this.loop.schedule()
+		});
+		this.loop = new SendLoop({
+			store: this.store,
+			transport,
+			clock,
+			registry,
+			classify: o.classify,
+			maxBatch: o.maxBatch,
+			batchEvent: o.batchEvent,
+			pushTimeoutMs: o.pushTimeoutMs,
+			canSend: () => this.canSend(),
+			ensureJoined: (topic) => this.joins.ensure(topic),
+			settling: (item, outcome) => {
+				if (outcome.kind !== 'ok') return;
+				this.pending.responded(item.id, outcome.response);
+				this.topics.confirmed(item, outcome.response);
+			},
+			settled: (result) => this.#settled(result),
+			pumped: () => this.#pumped()
+		});
+
+		this.#wasOnline = connectivity.current().online;
+		this.#stops.push(
+			transport.subscribeStatus(() => this.updateConnection()),
+			connectivity.subscribe((state) => {
+				const cameOnline = state.online && !this.#wasOnline;
+				this.#wasOnline = state.online;
+				this.updateConnection();
+				if (cameOnline) this.reconnectNow();
+			}),
+			tabs.subscribe((isLeader) => this.#dispatch({ type: isLeader ? 'leadershipGained' : 'leadershipLost' })),
+			tabs.onBroadcast((message) => {
+				const phase = this.session.get().phase;
+				if (phase === 'closed' || message.namespace !== this.store.namespace) return;
+				if (message.kind === 'flush-requested') {
+					if (tabs.isLeader()) void this.flush();
+					return;
+				}
+				for (const [id, response] of Object.entries(message.replies ?? {})) {
+					const item = this.store.state.items.get(id);
+					this.pending.responded(id, response);
+					if (item) this.topics.confirmed(item, response);
+				}
+				this.store.apply({ type: 'replicated', items: message.items, removedIds: message.removedIds }, { persist: false });
+			})
+		);
+		this.updateConnection();
+	}
+
+	/** Leader, signed in, connected, not closed. */
+	canSend(): boolean {
+		return this.session.get().phase === 'leader' && this.connection.get().status === 'connected';
+	}
+
+	get user(): OutboxUser | null {
+		return sessionUser(this.session.get());
+	}
+
+	/** Switch user: see `Outbox.setUser`. */
+	setUser(next: OutboxUser | null): Promise<void> {
+		const { transport, tabs } = this.o.deps;
+		const before = this.session.get();
+		if (before.phase === 'closed') throw new Error('setUser: this outbox is closed');
+		const previous = sessionUser(before);
+		this.#dispatch({ type: 'userSet', user: next, leads: tabs.isLeader() });
+		if (previous?.id === next?.id) {
+			if (before.phase === 'refused') {
+				// The same user signed in afresh (a new token): connect and send again.
+				if (this.error.get()?.kind === 'unauthorized') this.error.set(null);
+				if (this.o.autoConnect) {
+					transport.disconnect();
+					transport.connect();
+				}
+			}
+			return this.ready;
+		}
+		this.loop.stop();
+		this.joins.leaveAll();
+		this.pending.endAll('cancelled');
+		this.error.set(null);
+		this.ready = this.store.load(next?.id ?? null, { persist: tabs.isLeader() }).then(() => {
+			if (this.user?.id !== next?.id) return;
+			this.#dispatch({ type: 'loaded', leads: tabs.isLeader() });
+			if (this.o.autoConnect) {
+				if (previous !== null) transport.disconnect();
+				if (next !== null) transport.connect();
+			}
+			if (next === null) return;
+			for (const entry of this.topics.entries.values()) if (entry.holds > 0) this.joins.ensure(entry.topic.name);
+			this.updateConnection();
+		});
+		return this.ready;
+	}
+
+	/** Send everything waiting now; resolves when nothing more can go. */
+	flush(): Promise<void> {
+		const { tabs } = this.o.deps;
+		if (!tabs.isLeader()) {
+			tabs.broadcast({ kind: 'flush-requested', namespace: this.store.namespace as string });
+			return Promise.resolve();
+		}
+		this.store.apply({ type: 'flushRequested', scope: 'all' });
+		const done = new Promise<void>((resolve) => this.#flushWaiters.push(resolve));
+		this.loop.schedule();
+		return done;
+	}
+
+	/** Flush, then run the sync routines of these topics (joined ones). */
+	async sync(topics: readonly string[]): Promise<void> {
+		await this.flush();
+		await Promise.all(
+			topics.map((name) => {
+				const entry = this.topics.get(name);
+				return entry && this.joins.isJoined(name) ? this.topics.runSync(entry) : undefined;
+			})
+		);
+	}
+
+	/** Recompute the connection value from the socket and the browser; the reconnect effect starts here. */
+	updateConnection(): void {
+		const { transport, connectivity, clock } = this.o.deps;
+		const previous = this.connection.get();
+		const next = deriveConnection(previous, transport.status(), connectivity.current(), clock.now());
+		this.connection.set(next);
+		if (next.status === 'connected' && previous.status !== 'connected' && this.user !== null) {
+			// Items held by the network go first; every topic syncs once its lane is flushed.
+			this.store.apply({ type: 'flushRequested', scope: 'network' });
+			for (const entry of this.topics.entries.values()) if (entry.routines.size > 0) entry.syncWanted = true;
+		}
+		if (next.status === 'disconnected' && next.reason === 'unauthorized') this.#dispatch({ type: 'refused' });
+		this.loop.schedule();
+	}
+
+	/** `online` came (or the app asks): skip the socket's backoff and try now. */
+	reconnectNow(): void {
+		const { transport } = this.o.deps;
+		const phase = this.session.get().phase;
+		if (phase === 'closed' || phase === 'signedOut' || phase === 'refused' || !this.o.autoConnect) return;
+		const status = transport.status();
+		if (status.status === 'connected' || (status.status === 'disconnected' && status.reason === 'unauthorized')) return;
+		transport.reconnectNow();
+	}
+
+	async close(): Promise<void> {
+		if (this.session.get().phase === 'closed') return;
+		this.#dispatch({ type: 'closed' });
+		this.loop.stop();
+		for (const stop of this.#stops.splice(0)) stop();
+		this.joins.leaveAll();
+		this.pending.endAll('cancelled');
+		for (const resolve of this.#flushWaiters.splice(0)) resolve();
+		this.o.deps.tabs.close();
+		if (this.o.autoConnect) this.o.deps.transport.disconnect();
+		await this.store.drain();
+	}
+
+	#dispatch(event: SessionEvent): void {
+		const before = this.session.get();
+		const after = reduceSession(before, event);
+		if (after === before) return;
+		this.session.set(after);
+		if (after.phase === 'takingOver') {
+			// Storage is the truth (the old leader wrote before it broadcast); nothing is sent until it is read.
+			void this.store.takeOver().finally(() => {
+				if (this.session.get() === after) this.#dispatch({ type: 'tookOver' });
+			});
+		}
+		if (after.phase === 'refused' && before.phase !== 'refused') {
+			this.error.set({ kind: 'unauthorized', message: 'the server refused the session; sign in again', at: this.o.deps.clock.now() });
+		}
+		this.loop.schedule();
+	}
+
+	#settled(result: QueueResult): void {
+		for (const topic of result.syncTopics) this.topics.get(topic)?.topic.requestSync();
+		if (result.signInRequired) this.#dispatch({ type: 'refused' });
+	}
+
+	#pumped(): void {
+		if (this.store.state.counts.sending === 0 || !this.canSend()) {
+			for (const resolve of this.#flushWaiters.splice(0)) resolve();
+		}
+		this.#startSyncs();
+	}
+
+	/** Sync routines wanted by topics whose lane is flushed (a follower does not wait: it does not send). */
+	#startSyncs(): void {
+		const session = this.session.get();
+		if (sessionUser(session) === null || this.connection.get().status !== 'connected') return;
+		const now = this.o.deps.clock.now();
+		for (const [name, entry] of this.topics.entries) {
+			if (!entry.syncWanted || entry.syncing || entry.routines.size === 0 || !this.joins.isJoined(name)) continue;
+			if (session.phase === 'leader' && !isLaneFlushed(this.store.state, name, now)) continue;
+			void this.topics.runSync(entry);
+		}
+	}
+
+	#emit(events: readonly OutboxEvent[]): void {
+		const target = this.o.eventTarget;
 		if (target) for (const event of events) target.dispatchEvent(new CustomEvent(domEventType(event.type), { detail: event.detail }));
 		try {
-			emitAll(emitter, events);
+			emitAll(this.emitter, events);
 		} catch (listenerError) {
 			// A listener's bug must not stop the engine; report it where it can be seen.
 			queueMicrotask(() => {
 				throw listenerError;
 			});
 		}
-	};
-	const setError = (value: OutboxError | null) => error.set(value);
-
-	const pending = new PendingCalls((item) => {
-		const room = rooms.get(item.topic);
-		const message = room && session.user ? findByClientId(room.state.confirmed, item.id, session.user.id) : undefined;
-		return message ? { message } : {};
-	});
-
-	const store: QueueStore = new QueueStore({
-		storage,
-		tabs,
-		policy: o.retry,
-		emit,
-		storageFailed(failure) {
-			const kind = isStorageError(failure) ? failure.kind : 'unavailable';
-			setError({ kind, message: failure instanceof Error ? failure.message : String(failure), at: clock.now() });
-		},
-		storageOk() {
-			const current = error.get();
-			if (current && (current.kind === 'quota' || current.kind === 'unavailable')) setError(null);
-		},
-		changed(result) {
-			rooms.invalidateAll();
-			pending.observe(result, store.state);
-			loop.schedule();
+		for (const event of events) {
+			if (event.type === 'call-rolled-back') this.#undo(event.detail.item, event.detail.reason);
 		}
-	});
+	}
 
-	/** Takeovers reading the queue from storage: nothing is sent until they are applied, or a stale read brings back what was sent meanwhile. */
-	let takingOver = 0;
-	const canSend = () =>
-		!session.closed && session.user !== null && !session.signInRequired && tabs.isLeader() && takingOver === 0 && connection.get().status === 'connected';
-
-	const joins = new TopicJoins(transport, {
-		joined(topic) {
-			rooms.get(topic)?.state.joined();
-			loop.schedule();
-		},
-		refused(topic, reason, message) {
-			if (tabs.isLeader()) loop.failReady(topic, message === undefined ? { kind: 'error', reason } : { kind: 'error', reason, message });
-		}
-	});
-
-	const loop: SendLoop = new SendLoop({
-		store,
-		transport,
-		clock,
-		registry,
-		maxBatch: o.maxBatch,
-		pushTimeoutMs: o.pushTimeoutMs,
-		canSend,
-		ensureJoined: (topic) => joins.ensure(topic),
-		settling(item: QueueItem, outcome: Outcome) {
-			if (outcome.kind !== 'ok') return;
-			pending.responded(item.id, outcome.response);
-			const room = rooms.get(item.topic);
-			const response = outcome.response as { message?: unknown; unread_count?: unknown } | null;
-			const parsed = messageSchema.safeParse(response?.message);
-			if (room && parsed.success) room.state.merge([parsed.data]);
-			if (room && typeof response?.unread_count === 'number') room.state.unreadCount = response.unread_count;
-		},
-		settled(result) {
-			for (const topic of result.syncTopics) {
-				const room = rooms.get(topic);
-				if (room) room.state.syncWanted = true;
-			}
-			if (result.signInRequired) {
-				session.signInRequired = true;
-				setError({ kind: 'unauthorized', message: 'the server refused the session; sign in again', at: clock.now() });
-			}
-		},
-		pumped() {
-			if (store.state.counts.sending === 0 || !canSend()) {
-				const waiters = session.flushWaiters;
-				session.flushWaiters = [];
-				for (const resolve of waiters) resolve();
-			}
-			startSyncs();
-		}
-	});
-
-	const rooms: Rooms = new Rooms({
-		store,
-		registry,
-		user: () => session.user,
-		hideDeleted: o.hideDeleted,
-		context: {
-			transport,
-			clock,
-			storage,
-			namespace: () => store.namespace,
-			pushTimeoutMs: o.pushTimeoutMs,
-			historyLimit: o.historyLimit,
-			snapshotLimit: o.snapshotLimit
-		},
-		host: {
-			add: (type, topic, payload) => outbox.add(type, topic, payload),
-			settled: (item) => pending.wait(item),
-			itemsOf: (topic) => itemsOfTopic(store.state, topic),
-			isAction: (type) => registry.has(type),
-			async push(topic, event, payload) {
-				joins.ensure(topic);
-				const result = await transport.push(topic, event, payload, o.pushTimeoutMs);
-				if (result.status === 'ok') return result.response;
-				const reason = result.status === 'error' ? result.response.reason : result.status;
-				throw Object.assign(new Error(`${event} on ${topic}: ${reason}`), { reason });
-			},
-			onMessage: (topic, event, callback) => transport.onMessage(topic, event, callback),
-			sync: (topic) => syncRooms([topic]),
-			leave(topic) {
-				rooms.close(topic);
-				joins.leave(topic);
-				loop.schedule();
-			}
-		},
-		opened(entry) {
-			if (session.user === null) return;
-			void entry.state.loadSnapshot().then(() => {
-				if (rooms.get(entry.state.topic) === entry && joins.ensure(entry.state.topic)) entry.state.joined();
+	#undo(item: QueueItem, reason: string): void {
+		const undo = this.registry.get(item.type)?.undo;
+		if (!undo) return;
+		try {
+			undo(item, reason);
+		} catch (error) {
+			queueMicrotask(() => {
+				throw error;
 			});
 		}
-	});
-
-	/** Syncs wanted by rooms whose lane is flushed (a follower does not wait: it does not send). */
-	function startSyncs(): void {
-		if (session.closed || session.user === null || connection.get().status !== 'connected') return;
-		const now = clock.now();
-		for (const { state } of rooms.entries.values()) {
-			if (!state.syncWanted || state.isSyncing || !joins.isJoined(state.topic)) continue;
-			if (tabs.isLeader() && !session.signInRequired && !isLaneFlushed(store, state.topic, now)) continue;
-			void state.sync();
-		}
 	}
-
-	async function syncRooms(topics: readonly string[]): Promise<void> {
-		await outbox.flush();
-		await Promise.all(
-			topics.map((topic) => {
-				const room = rooms.get(topic);
-				return room && joins.isJoined(topic) ? room.state.sync() : undefined;
-			})
-		);
-	}
-
-	function updateConnection(): void {
-		const previous = connection.get();
-		const next = deriveConnection(previous, transport.status(), connectivity.current(), clock.now());
-		connection.set(next);
-		if (next.status === 'connected' && previous.status !== 'connected' && session.user !== null) {
-			// The reconnect effect: items held by the network go first; rooms sync once their lanes are flushed.
-			store.apply({ type: 'flushRequested', scope: 'network' });
-		}
-		loop.schedule();
-	}
-
-	/** `online` came: skip the socket's backoff and try now. */
-	function reconnectNow(): void {
-		if (session.closed || session.user === null || !o.autoConnect) return;
-		const status = transport.status();
-		if (status.status === 'connected' || (status.status === 'disconnected' && status.reason === 'unauthorized')) return;
-		const direct = (transport as { reconnectNow?: () => void }).reconnectNow;
-		if (typeof direct === 'function') return direct.call(transport);
-		transport.disconnect();
-		transport.connect();
-	}
-
-	let wasOnline = connectivity.current().online;
-	stops.push(
-		transport.subscribeStatus(updateConnection),
-		connectivity.subscribe((state) => {
-			const cameOnline = state.online && !wasOnline;
-			wasOnline = state.online;
-			updateConnection();
-			if (cameOnline) reconnectNow();
-		}),
-		tabs.subscribe((isLeader) => {
-			if (isLeader && session.user !== null) {
-				takingOver++;
-				void store.takeOver().finally(() => {
-					takingOver--;
-					loop.schedule();
-				});
-			} else loop.schedule();
-		}),
-		tabs.onBroadcast((message) => {
-			if (session.closed || message.namespace !== store.namespace) return;
-			if (message.kind === 'queue-changed') {
-				store.apply({ type: 'replicated', items: message.items, removedIds: message.removedIds }, { persist: false });
-			} else if (tabs.isLeader()) {
-				void outbox.flush();
-			}
-		})
-	);
-
-	const outbox: Outbox = createOutboxApi({
-		o,
-		session,
-		registry,
-		emitter,
-		connection,
-		error,
-		store,
-		joins,
-		loop,
-		rooms,
-		pending,
-		stops,
-		setError,
-		updateConnection,
-		syncRooms
-	});
-	updateConnection();
-	if (options.user !== undefined && options.user !== null) void outbox.setUser(options.user);
-	return outbox;
 }

@@ -91,3 +91,49 @@ export class ComputedValue<T> implements Observable<T> {
 		return this.#listeners.size;
 	}
 }
+
+/**
+ * A value computed from other observables: it listens to its sources while
+ * it has listeners of its own (started by the first, stopped by the last,
+ * like a Svelte store) and recomputes at most once per microtask; read
+ * without listeners, it computes from the sources' current values.
+ */
+export class DerivedValue<T> implements Observable<T> {
+	#inner: ComputedValue<T>;
+	#sources: ReadonlyArray<Observable<unknown>>;
+	#stops: Unsubscribe[] = [];
+	#listeners = 0;
+
+	constructor(sources: ReadonlyArray<Observable<unknown>>, compute: () => T) {
+		this.#sources = sources;
+		this.#inner = new ComputedValue(compute);
+	}
+
+	get(): T {
+		if (this.#listeners === 0) this.#inner.invalidate();
+		return this.#inner.get();
+	}
+
+	/** An input outside the sources changed. */
+	invalidate(): void {
+		this.#inner.invalidate();
+	}
+
+	subscribe(listener: (value: T) => void): Unsubscribe {
+		if (this.#listeners++ === 0) {
+			this.#inner.invalidate();
+			// Each source calls back at once with its current value: nothing to do then.
+			let starting = true;
+			this.#stops = this.#sources.map((source) => source.subscribe(() => void (starting || this.#inner.invalidate())));
+			starting = false;
+		}
+		const stop = this.#inner.subscribe(listener);
+		let stopped = false;
+		return () => {
+			if (stopped) return;
+			stopped = true;
+			stop();
+			if (--this.#listeners === 0) for (const s of this.#stops.splice(0)) s();
+		};
+	}
+}

@@ -7,50 +7,48 @@
  * still apply), always-online connectivity, a single tab that always leads,
  * and time-sortable ids on that clock.
  */
-import { LIMITS } from '../../protocol/events.js';
-import { DEFAULT_SNAPSHOT_LIMIT } from '../adapters/storage-layout.js';
+import { defaultClassify, type ErrorClassifier } from '../core/classify.js';
 import { createIdGenerator } from '../core/ids.js';
+import { MAX_BATCH } from '../core/plan.js';
 import type { RetryOptions } from '../core/retry-policy.js';
+import type { SessionUser } from '../core/session.js';
 import type { Clock, Connectivity, OutboxDeps, TabCoordinator } from '../ports.js';
+import type { ActionMap } from './action-registry.js';
 
-/** The signed-in user, as the server names them (`{id, name}` of `POST /api/session`). */
-export interface OutboxUser {
-	id: string;
-	name: string;
-}
+/** The signed-in user, as the server names them (`{id, name}`). */
+export type OutboxUser = SessionUser;
 
-export interface OutboxOptions {
+export interface OutboxOptions<A extends ActionMap = ActionMap> {
 	/** The ports, injected once. `storage` and `transport` are required. */
 	deps: Pick<OutboxDeps, 'storage' | 'transport'> & Partial<OutboxDeps>;
+	/** The app's action types (their types flow into `add` and `settled`); more can be registered later. */
+	actions?: A;
+	/** Maps any error reply to a verdict (default: the Outbox reason table; see `core/classify.ts`). */
+	classify?: ErrorClassifier;
 	/** The signed-in user to start with (same as calling `setUser`). A string is an id (name = id). */
 	user?: OutboxUser | string | null;
 	/** Retry policy (defaults: 5 retries, 1 s base, 30 s cap, full jitter). */
 	retry?: Partial<RetryOptions>;
-	/** Most actions per `send_batch` (1–100, default 100). */
+	/** Most actions per batch (1–100, default 100). */
 	maxBatch?: number;
+	/** The event a batch of batchable actions is pushed as (default `send_batch`). */
+	batchEvent?: string;
 	/** How long a push waits for its reply (ms, default 10,000). */
 	pushTimeoutMs?: number;
-	/** Messages per `history` page, and for a room's first screen (1–200, default 50). */
-	historyLimit?: number;
-	/** Latest messages of a room kept as its offline snapshot (0 turns snapshots off; default 200). */
-	snapshotLimit?: number;
 	/** Connect the transport when a user is set and disconnect it when none is (default true). */
 	autoConnect?: boolean;
-	/** Leave deleted messages out of room views (default false: shown with `deleted: true`). */
-	hideDeleted?: boolean;
 	/** Where `outbox:<name>` DOM events go (default `globalThis` when it can dispatch events; null: none). */
 	eventTarget?: EventTarget | null;
 }
 
 export interface ResolvedOptions {
 	deps: OutboxDeps;
+	classify: ErrorClassifier;
 	retry: Partial<RetryOptions>;
 	maxBatch: number;
+	batchEvent: string;
 	pushTimeoutMs: number;
-	historyLimit: number;
-	snapshotLimit: number;
 	autoConnect: boolean;
-	hideDeleted: boolean;
 	eventTarget: EventTarget | null;
 }
 
@@ -71,12 +69,12 @@ export function soloTab(): TabCoordinator {
 	return { isLeader: () => true, subscribe: () => () => {}, broadcast() {}, onBroadcast: () => () => {}, close() {} };
 }
 
-export function resolveOptions(options: OutboxOptions): ResolvedOptions {
+export function resolveOptions(options: OutboxOptions<ActionMap>): ResolvedOptions {
 	if (!options || typeof options !== 'object' || !options.deps) {
 		throw new TypeError('createOutbox({ deps: { storage, transport, ... } }): deps is required');
 	}
 	const { deps } = options;
-	if (!deps.storage || typeof deps.storage.putMany !== 'function') throw new TypeError('createOutbox: deps.storage must be a QueueStorage');
+	if (!deps.storage || typeof deps.storage.write !== 'function') throw new TypeError('createOutbox: deps.storage must be a QueueStorage');
 	if (!deps.transport || typeof deps.transport.push !== 'function') throw new TypeError('createOutbox: deps.transport must be a Transport');
 	const clock = deps.clock ?? systemClock;
 	const resolved: ResolvedOptions = {
@@ -88,19 +86,21 @@ export function resolveOptions(options: OutboxOptions): ResolvedOptions {
 			tabs: deps.tabs ?? soloTab(),
 			ids: deps.ids ?? createIdGenerator({ now: () => clock.now() })
 		},
+		classify: options.classify ?? defaultClassify,
 		retry: options.retry ?? {},
-		maxBatch: options.maxBatch ?? LIMITS.batchMaxActions,
+		maxBatch: options.maxBatch ?? MAX_BATCH,
+		batchEvent: options.batchEvent ?? 'send_batch',
 		pushTimeoutMs: options.pushTimeoutMs ?? 10_000,
-		historyLimit: options.historyLimit ?? 50,
-		snapshotLimit: options.snapshotLimit ?? DEFAULT_SNAPSHOT_LIMIT,
 		autoConnect: options.autoConnect ?? true,
-		hideDeleted: options.hideDeleted ?? false,
 		eventTarget: options.eventTarget === undefined ? defaultEventTarget() : options.eventTarget
 	};
-	checkInteger('maxBatch', resolved.maxBatch, 1, LIMITS.batchMaxActions);
+	if (typeof resolved.classify !== 'function') throw new TypeError('createOutbox: classify must be a function (reply) => { verdict, reason, message? }');
+	if (typeof resolved.batchEvent !== 'string' || resolved.batchEvent === '') throw new TypeError('createOutbox: batchEvent must be a non-empty event name');
+	if (options.actions !== undefined && (typeof options.actions !== 'object' || options.actions === null)) {
+		throw new TypeError('createOutbox: actions must be an object of action definitions by type name');
+	}
+	checkInteger('maxBatch', resolved.maxBatch, 1, MAX_BATCH);
 	checkInteger('pushTimeoutMs', resolved.pushTimeoutMs, 1, 10 * 60_000);
-	checkInteger('historyLimit', resolved.historyLimit, 1, LIMITS.historyMaxLimit);
-	checkInteger('snapshotLimit', resolved.snapshotLimit, 0, 10_000);
 	return resolved;
 }
 

@@ -1,9 +1,10 @@
 /**
- * Callers waiting for a queued action's verdict (`pushEventAsync`,
- * `outbox.settled(id)`): resolved with the server's reply when the item is
- * confirmed, rejected with `OutboxCallError` when it settles as failed or is
- * discarded. A follower tab sees only the leader's changes, not its replies:
- * there a confirmation resolves with what the room knows (`{message}`), or `{}`.
+ * Callers waiting for a queued action's verdict (`outbox.settled(item)`):
+ * resolved with the server's reply (decoded by the type's `reply`) when the
+ * item is confirmed, rejected with `OutboxCallError` when it settles as
+ * failed or is discarded. In a follower tab the reply comes with the
+ * leader's queue change; a confirmation seen without one resolves with
+ * `undefined`.
  */
 import type { FailureReason, ItemError, QueueItem } from '../core/queue-item.js';
 import type { QueueResult } from '../core/queue.js';
@@ -12,7 +13,7 @@ import type { QueueState } from '../core/queue-state.js';
 /** A queued action ended without being confirmed. */
 export class OutboxCallError extends Error {
 	override readonly name = 'OutboxCallError';
-	readonly reason: FailureReason | 'discarded' | 'removed' | 'cancelled';
+	readonly reason: FailureReason | 'discarded' | 'removed' | 'cancelled' | 'bad-reply';
 	readonly item: QueueItem;
 	readonly error: ItemError | null;
 
@@ -32,11 +33,11 @@ interface Waiter {
 export class PendingCalls {
 	#waiters = new Map<string, Waiter>();
 	#responses = new Map<string, unknown>();
-	#fallback: (item: QueueItem) => unknown;
+	#decode: (item: QueueItem, response: unknown) => unknown;
 
-	/** `fallback` gives the result of a confirmation seen without its reply (another tab sent it). */
-	constructor(fallback: (item: QueueItem) => unknown) {
-		this.#fallback = fallback;
+	/** `decode` turns an ok reply into what `settled()` resolves with (it may throw: the caller is told `bad-reply`). */
+	constructor(decode: (item: QueueItem, response: unknown) => unknown) {
+		this.#decode = decode;
 	}
 
 	/** Wait for `item`'s verdict. */
@@ -71,13 +72,21 @@ export class PendingCalls {
 		for (const id of result.removed) {
 			const waiter = this.#waiters.get(id);
 			if (!waiter) continue;
-			const response = this.#responses.has(id) ? this.#responses.get(id) : this.#fallback(waiter.item);
-			this.#finish(id, (r) => r.resolve(response));
+			const response = this.#responses.get(id);
+			let decoded: unknown;
+			try {
+				decoded = response === undefined ? undefined : this.#decode(waiter.item, response);
+			} catch (error) {
+				const message = `the reply to ${waiter.item.type} was refused: ${error instanceof Error ? error.message : String(error)}`;
+				this.#finish(id, (r) => r.reject(new OutboxCallError(waiter.item, 'bad-reply', message)));
+				continue;
+			}
+			this.#finish(id, (r) => r.resolve(decoded));
 		}
 		for (const id of result.changed) {
 			const item = state.items.get(id);
 			if (!this.#waiters.has(id) || item?.status !== 'failed') continue;
-			this.#finish(id, (r) => r.reject(new OutboxCallError(item, item.lastError?.reason ?? 'internal', item.lastError?.message)));
+			this.#finish(id, (r) => r.reject(new OutboxCallError(item, item.lastError?.reason ?? 'rejected', item.lastError?.message)));
 		}
 	}
 

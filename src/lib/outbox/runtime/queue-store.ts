@@ -6,7 +6,7 @@
  * are written to storage (puts and removes made together are grouped, one
  * write at a time, in order), then its events are emitted and the change is
  * broadcast to the other tabs. New actions go the other way round (`enqueue`):
- * written first (adds made in the same tick share one `putMany`), then
+ * written first (adds made in the same tick share one `write`), then
  * reduced, so `add` resolves only once the action is durable, and a refused
  * write (quota) leaves the queue as it was.
  *
@@ -63,6 +63,10 @@ export class QueueStore {
 	#writing = false;
 	#adds: PendingAdd[] = [];
 	#addsScheduled = false;
+	/** Adds with a dedupe key, from `enqueue` until they are in the queue (or refused). */
+	#storing = new Map<string, Promise<QueueItem>>();
+	/** Ok replies of confirmed items not yet told to the other tabs (their `settled()` resolves with them). */
+	#replies = new Map<string, unknown>();
 
 	constructor(hooks: QueueStoreHooks) {
 		this.#hooks = hooks;
@@ -85,6 +89,7 @@ export class QueueStore {
 	apply(action: QueueAction, options: { persist?: boolean } = {}): QueueResult {
 		const result = reduceQueue(this.state, action);
 		const writes = options.persist !== false && (result.changed.length > 0 || result.removed.length > 0);
+		if (writes && action.type === 'succeeded') this.#replies.set(action.id, action.response);
 		for (const id of writes ? result.changed : []) this.#dirty.add(id);
 		for (const id of writes ? result.removed : []) this.#dirty.add(id);
 		// Events wait for their writes, and never overtake events still waiting for theirs.
@@ -98,10 +103,31 @@ export class QueueStore {
 		return result;
 	}
 
+	/** The item (queued, sending or failed, or being stored now) that carries `dedupeKey`, if any. */
+	findByDedupeKey(dedupeKey: string): Promise<QueueItem> | undefined {
+		const id = this.state.dedupe.get(dedupeKey);
+		const item = id === undefined ? undefined : this.state.items.get(id);
+		if (item) return Promise.resolve(item);
+		return this.#storing.get(dedupeKey);
+	}
+
 	/** Persist a new item (grouped with the others added this tick), then reduce `added`. */
 	enqueue(item: QueueItem): Promise<void> {
 		const namespace = this.namespace;
 		if (namespace === null) return Promise.reject(new Error('add: no user is set; call outbox.setUser(user) first'));
+		const stored = this.#store(item, namespace);
+		const key = item.dedupeKey;
+		if (key !== undefined) {
+			const same = stored.then(() => item);
+			same.catch(() => {}); // its callers (a second add with the key) see the rejection; no one else must
+			this.#storing.set(key, same);
+			const forget = () => void this.#storing.delete(key);
+			stored.then(forget, forget);
+		}
+		return stored;
+	}
+
+	#store(item: QueueItem, namespace: string): Promise<void> {
 		return new Promise((resolve, reject) => {
 			this.#adds.push({ item, namespace, resolve, reject });
 			if (this.#addsScheduled) return;
@@ -124,6 +150,7 @@ export class QueueStore {
 			this.namespace = namespace;
 			this.#dirty.clear();
 			this.#events = [];
+			this.#replies.clear();
 			this.#notify(null);
 			if (namespace === null) return;
 			try {
@@ -161,6 +188,20 @@ export class QueueStore {
 		return this.run(noop);
 	}
 
+	/** A small JSON value stored beside the current user's queue, or null. */
+	getMeta(key: string): Promise<unknown> {
+		const namespace = this.namespace;
+		if (namespace === null) return Promise.resolve(null);
+		return this.run(() => this.#hooks.storage.getMeta(namespace, key));
+	}
+
+	/** Store a small JSON value beside the current user's queue (null deletes it), after the writes queued before. */
+	setMeta(key: string, value: unknown): Promise<void> {
+		const namespace = this.namespace;
+		if (namespace === null) return Promise.reject(new Error('setMeta: no user is set'));
+		return this.run(() => this.#hooks.storage.write(namespace, { meta: { [key]: value ?? null } }));
+	}
+
 	async #writeAdds(batch: PendingAdd[]): Promise<void> {
 		const namespace = this.namespace;
 		const stale = batch.filter((add) => add.namespace !== namespace);
@@ -169,7 +210,7 @@ export class QueueStore {
 		if (fresh.length === 0 || namespace === null) return;
 		const items = fresh.map((add) => add.item);
 		try {
-			await this.#hooks.storage.putMany(namespace, items);
+			await this.#hooks.storage.write(namespace, { put: items });
 		} catch (error) {
 			this.#hooks.storageFailed(error);
 			for (const add of fresh) add.reject(error);
@@ -206,16 +247,22 @@ export class QueueStore {
 		this.#dirty.clear();
 		this.#events = [];
 		if (namespace === null) return;
+		let replies: Record<string, unknown> | undefined;
 		const puts: QueueItem[] = [];
 		const removedIds: string[] = [];
 		for (const id of ids) {
 			const item = this.state.items.get(id);
 			if (item) puts.push(item);
-			else removedIds.push(id);
+			else {
+				removedIds.push(id);
+				if (this.#replies.has(id)) {
+					(replies ??= {})[id] = this.#replies.get(id);
+					this.#replies.delete(id);
+				}
+			}
 		}
 		try {
-			if (puts.length > 0) await this.#hooks.storage.putMany(namespace, puts);
-			if (removedIds.length > 0) await this.#hooks.storage.removeMany(namespace, removedIds);
+			await this.#hooks.storage.write(namespace, { put: puts, remove: removedIds });
 			this.#hooks.storageOk();
 		} catch (error) {
 			// Keep them dirty: the next change writes them again. The events still
@@ -224,7 +271,7 @@ export class QueueStore {
 			this.#hooks.storageFailed(error);
 		}
 		this.#hooks.emit(events);
-		if (ids.length > 0) this.#hooks.tabs.broadcast({ kind: 'queue-changed', namespace, items: puts, removedIds });
+		if (ids.length > 0) this.#hooks.tabs.broadcast({ kind: 'queue-changed', namespace, items: puts, removedIds, ...(replies ? { replies } : {}) });
 	}
 
 	#notify(result: QueueResult | null): void {

@@ -1,38 +1,41 @@
 /**
- * The send loop: while the engine may send, take each lane's ready prefix
- * (`nextBatch`), mark it `sending`, push it (the item's own event, or
- * `send_batch` for several), and settle each item from the reply. Lanes of
- * different topics are in flight at the same time; within a lane the core
- * holds later items while a batch is out, so order is kept.
+ * The page's send loop: while the engine may send, take what the planner
+ * (`core/plan.ts`) says may go, mark it `sending`, push it (the item's own
+ * event, or the batch event for several), and settle each item from the
+ * reply (`core/outcomes.ts`). Lanes of different topics are in flight at the
+ * same time; within a lane the core holds later items while a batch is out.
  *
  * One timer at most, at the earliest backoff end (`nextWakeAt`); every other
  * wake-up is an event (a change, a join, a reply), coalesced into one pump
  * per microtask. `idle` is reduced when nothing is in flight after a pump.
  */
-import { EVENTS } from '../../protocol/events.js';
-import type { LaneBatch } from '../core/lanes.js';
-import { isReady, nextBatch, nextWakeAt } from '../core/lanes.js';
+import type { ErrorClassifier } from '../core/classify.js';
+import type { BatchEntry } from '../core/outcomes.js';
+import { outcomesOf } from '../core/outcomes.js';
+import type { LaneBatch } from '../core/plan.js';
+import { nextWakeAt, planFlush } from '../core/plan.js';
 import type { QueueResult } from '../core/queue.js';
 import type { Outcome, QueueItem } from '../core/queue-item.js';
 import type { Clock, TimerHandle, Transport } from '../ports.js';
 import type { ActionRegistry } from './action-registry.js';
-import { wirePayload } from './action-registry.js';
+import { wireOf } from './action-registry.js';
 import type { QueueStore } from './queue-store.js';
-import type { BatchEntry } from './wire-outcomes.js';
-import { outcomesOf } from './wire-outcomes.js';
 
 export interface SendLoopHooks {
 	store: QueueStore;
 	transport: Transport;
 	clock: Clock;
 	registry: ActionRegistry;
+	classify: ErrorClassifier;
 	maxBatch: number;
+	/** The event that carries a batch (`{actions: [{client_id, type, payload}]}` → `{results}`). */
+	batchEvent: string;
 	pushTimeoutMs: number;
 	/** Leader, signed in, connected, not stopped. */
 	canSend(): boolean;
 	/** Join the topic if needed; true when it is joined now. */
 	ensureJoined(topic: string): boolean;
-	/** An item's outcome is known, just before it is reduced (rooms merge the confirmed message first: no flicker). */
+	/** An item's outcome is known, just before it is reduced (a view merges the server's copy first: no flicker). */
 	settling(item: QueueItem, outcome: Outcome): void;
 	/** A reducer result from settling (sync requests, sign-in). */
 	settled(result: QueueResult): void;
@@ -46,9 +49,11 @@ export class SendLoop {
 	#scheduled = false;
 	#timer: TimerHandle | null = null;
 	#timerAt: number | null = null;
+	#isBatchable: (type: string) => boolean;
 
 	constructor(hooks: SendLoopHooks) {
 		this.#hooks = hooks;
+		this.#isBatchable = (type) => hooks.registry.get(type)?.batchable === true;
 	}
 
 	/** Pump soon (once per microtask, however many times asked). */
@@ -72,7 +77,7 @@ export class SendLoop {
 		const { store, clock } = this.#hooks;
 		if (this.#hooks.canSend()) {
 			const now = clock.now();
-			for (const batch of nextBatch(store.state, now, { online: true, maxBatch: this.#hooks.maxBatch })) {
+			for (const batch of planFlush(store.state, now, { maxBatch: this.#hooks.maxBatch, isBatchable: this.#isBatchable })) {
 				if (this.#hooks.ensureJoined(batch.topic)) this.#start(batch, now);
 			}
 			const wake = nextWakeAt(store.state);
@@ -84,50 +89,43 @@ export class SendLoop {
 		this.#hooks.pumped();
 	}
 
-	/** Settle a lane's ready items with one failure, without pushing (a refused join). */
+	/** Settle a lane's ready items with one failure, without pushing (a join refused for good). */
 	failReady(topic: string, outcome: Exclude<Outcome, { kind: 'ok' }>): void {
 		const { store, clock } = this.#hooks;
 		const now = clock.now();
-		const batch = nextBatch(store.state, now, { online: true }).find((b) => b.topic === topic);
+		const batch = planFlush(store.state, now, { isBatchable: this.#isBatchable }).find((b) => b.topic === topic);
 		if (!batch) return;
-		const ids = batch.items.map((item) => item.id);
-		store.apply({ type: 'sendStarted', ids, now });
+		store.apply({ type: 'sendStarted', ids: batch.items.map((item) => item.id), now });
 		this.#settle(batch.items, batch.items.map(() => outcome));
 	}
 
 	#start(batch: LaneBatch, now: number): void {
 		const { store, registry } = this.#hooks;
-		const first = batch.items[0] as QueueItem;
-		const firstWire = wirePayload(registry, first);
-		let items: QueueItem[];
-		if (firstWire === null || !registry.get(first.type)?.batchable) {
-			items = [first];
-		} else {
-			items = [];
-			for (const item of batch.items) {
-				if (!registry.get(item.type)?.batchable) break;
-				items.push(item);
-			}
-		}
+		const { items } = batch;
 		store.apply({ type: 'sendStarted', ids: items.map((item) => item.id), now });
-		if (firstWire === null) {
-			this.#settle(items, [{ kind: 'error', reason: 'invalid', message: `no action type "${first.type}" is registered` }]);
+		const wires = items.map((item) => wireOf(registry, item));
+		const unknown = wires.findIndex((wire) => wire === null);
+		if (unknown >= 0) {
+			// A type no longer registered (an older app version queued it): nothing can send it.
+			const type = (items[unknown] as QueueItem).type;
+			const outcome: Outcome = { kind: 'error', verdict: 'fail', reason: 'invalid', message: `no action type "${type}" is registered` };
+			this.#settle(items, items.map((item) => (item.type === type ? outcome : { kind: 'closed' })));
 			return;
 		}
-		void this.#push(batch.topic, items, firstWire);
+		void this.#push(batch.topic, items, wires as Array<{ event: string; payload: Record<string, unknown> }>);
 	}
 
-	async #push(topic: string, items: QueueItem[], firstWire: Record<string, unknown>): Promise<void> {
-		const { transport, registry, pushTimeoutMs } = this.#hooks;
+	async #push(topic: string, items: QueueItem[], wires: Array<{ event: string; payload: Record<string, unknown> }>): Promise<void> {
+		const { transport, pushTimeoutMs, classify, batchEvent } = this.#hooks;
 		const generation = this.#generation;
-		const first = items[0] as QueueItem;
 		const isBatch = items.length > 1;
+		const first = wires[0] as { event: string; payload: Record<string, unknown> };
 		const payload = isBatch
-			? { actions: items.map((item): BatchEntry => ({ client_id: item.id, type: item.type, payload: wirePayload(registry, item) ?? {} })) }
-			: firstWire;
-		const result = await transport.push(topic, isBatch ? EVENTS.sendBatch : first.type, payload, pushTimeoutMs);
+			? { actions: wires.map(({ event, payload: { client_id, ...rest } }): BatchEntry => ({ client_id: client_id as string, type: event, payload: rest })) }
+			: first.payload;
+		const result = await transport.push(topic, isBatch ? batchEvent : first.event, payload, pushTimeoutMs);
 		if (generation !== this.#generation) return;
-		this.#settle(items, outcomesOf(items, result, isBatch));
+		this.#settle(items, outcomesOf(items, result, isBatch, classify));
 	}
 
 	#settle(items: readonly QueueItem[], outcomes: readonly Outcome[]): void {
@@ -157,13 +155,4 @@ export class SendLoop {
 			this.pump();
 		}, at - clock.now());
 	}
-}
-
-/** Whether a lane has nothing in flight and nothing ready to go (a sync may follow its flush). */
-export function isLaneFlushed(store: QueueStore, topic: string, now: number): boolean {
-	const lane = store.state.lanes.get(topic);
-	const head = lane?.at(0);
-	const item = head === undefined ? undefined : store.state.items.get(head);
-	if (!item) return true;
-	return item.status !== 'sending' && !isReady(item, now);
 }

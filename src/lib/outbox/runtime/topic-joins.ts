@@ -4,14 +4,13 @@
  * join with its `reason`. Open rooms and lanes with queued items share one
  * join per topic.
  */
-import type { Reason } from '../../protocol/reasons.js';
 import type { Transport, Unsubscribe } from '../ports.js';
 
 export interface TopicJoinHooks {
 	/** The topic is joined (first time or again after a reconnect). */
 	joined(topic: string): void;
-	/** The server refused the join; the topic is no longer wanted. */
-	refused(topic: string, reason: Reason, message?: string): void;
+	/** The server refused the join for good (the transport decided: it will not rejoin); the topic is no longer wanted. */
+	refused(topic: string, reply: unknown): void;
 }
 
 export class TopicJoins {
@@ -44,7 +43,7 @@ export class TopicJoins {
 				if (result.status === 'ok' && !seenJoin) this.#hooks.joined(topic);
 				if (result.status !== 'error') return;
 				this.#forget(topic);
-				this.#hooks.refused(topic, result.response.reason, result.response.message);
+				this.#hooks.refused(topic, result.response);
 			});
 		}
 		return this.isJoined(topic);

@@ -1,13 +1,14 @@
 /** The engine's public face: `Outbox`, what `createOutbox` returns. */
 import type { Emitter, OutboxEventMap } from '../core/events.js';
 import type { QueueItem } from '../core/queue-item.js';
+import type { SessionState } from '../core/session.js';
 import type { OutboxDeps, StorageErrorKind, Unsubscribe } from '../ports.js';
-import type { ActionRegistry } from './action-registry.js';
+import type { ActionMap, ActionRegistry, PayloadOf, ReplyOf } from './action-registry.js';
 import type { ConnectionState } from './connection-state.js';
 import type { Observable } from './observable.js';
 import type { OutboxUser } from './options.js';
 import type { QueueSnapshot } from './queue-store.js';
-import type { Room } from './room.js';
+import type { Topic } from './topics.js';
 
 /** The error state (`outbox.error`): storage refused (quota, unavailable) or the server refused the session. */
 export interface OutboxError {
@@ -17,15 +18,30 @@ export interface OutboxError {
 	at: number;
 }
 
-export interface Outbox {
+/** Options of one `add`. */
+export interface AddOptions {
+	/**
+	 * A second `add` with the same key while the first item is still in the
+	 * queue (unsent, sending or failed) resolves with that first item and
+	 * queues nothing: a double tap sends once.
+	 */
+	dedupeKey?: string;
+}
+
+/** The queued item of action type `K` of the map `A`. */
+export type ItemOf<A extends ActionMap, K extends keyof A & string> = QueueItem<K, PayloadOf<A[K]>>;
+
+export interface Outbox<A extends ActionMap = ActionMap> {
 	/** The ports it runs on, as resolved (defaults filled in). */
 	readonly deps: OutboxDeps;
-	/** Action types by name; the four chat types are registered. */
+	/** Action types by name (those of `createOutbox({ actions })`, and any registered later). */
 	readonly actions: ActionRegistry;
 	/** The kit's events (also dispatched as DOM `CustomEvent`s named `outbox:<name>`). */
 	readonly events: Pick<Emitter<OutboxEventMap>, 'on' | 'off'>;
 	/** `{status, wasDisconnected, lastConnectedAt, reason?}` (Svelte `Readable` contract). */
 	readonly connection: Observable<ConnectionState>;
+	/** Who is signed in and whether this tab sends (`core/session.ts`). */
+	readonly session: Observable<SessionState>;
 	/** The queue: items in creation order and counts (Svelte `Readable` contract). */
 	readonly queue: Observable<QueueSnapshot>;
 	/** Quota / unavailable storage, or a refused session; null when all is well. */
@@ -38,9 +54,10 @@ export interface Outbox {
 	/** Whether this tab is the one that sends. */
 	readonly isLeader: boolean;
 	/**
-	 * Switch the signed-in user (null: signed out). The queue, cursors and
-	 * snapshots are the new user's; the previous user's stay stored, unseen
-	 * and unsent, until they sign in again. Resolves when loaded.
+	 * Switch the signed-in user (null: signed out). The queue and stored
+	 * values are the new user's; the previous user's stay stored, unseen and
+	 * unsent, until they sign in again. Setting the same user again (a fresh
+	 * token) ends a refused session. Resolves when loaded.
 	 */
 	setUser(user: OutboxUser | string | null): Promise<void>;
 	/**
@@ -49,7 +66,7 @@ export interface Outbox {
 	 * payload its schema refuses, and with the `StorageError` when storage
 	 * refuses (quota: the error state is set and nothing is queued).
 	 */
-	add(type: string, topic: string, payload: Record<string, unknown>): Promise<QueueItem>;
+	add<K extends keyof A & string>(type: K, topic: string, payload: PayloadOf<A[K]>, options?: AddOptions): Promise<ItemOf<A, K>>;
 	/** Take an item out without events (bookkeeping). */
 	remove(id: string): Promise<void>;
 	/** Queue a failed item afresh, or send a waiting one now. */
@@ -65,12 +82,20 @@ export interface Outbox {
 	get(id: string): QueueItem | undefined;
 	/** The subscribable list (Svelte store contract: called at once, then on changes). */
 	subscribe(listener: (items: readonly QueueItem[]) => void): Unsubscribe;
-	/** Resolves with the server's reply when `item` is confirmed; rejects with `OutboxCallError` if it fails. */
-	settled(item: QueueItem): Promise<unknown>;
-	/** Flush, then sync the open rooms (or one) from their cursors, paging until complete. */
+	/** Resolves with the server's reply (decoded by the type's `reply`) when `item` is confirmed; rejects with `OutboxCallError` if it fails. */
+	settled<K extends keyof A & string>(item: QueueItem<K, object>): Promise<ReplyOf<A[K]>>;
+	/** Flush, then run the sync routines of every topic (or of one), resolving when they finish. */
 	sync(topic?: string): Promise<void>;
-	/** The room facade for a topic (opened and joined on first use). */
-	room(topic: string): Room;
+	/** The handle of one topic (`runtime/topics.ts`): joins, pushes, requests, items, views, sync routines. */
+	topic(name: string): Topic;
+	/** Small JSON values stored beside the signed-in user's queue (a topic's cursor or snapshot), per user. */
+	readonly meta: {
+		get(key: string): Promise<unknown>;
+		/** null deletes. Rejects when no user is set. */
+		set(key: string, value: unknown): Promise<void>;
+	};
+	/** Connect now instead of waiting for the socket's backoff (the kit does it on `online`; a "Retry now" button asks the same). */
+	reconnect(): void;
 	/** Dismiss the error state. */
 	clearError(): void;
 	/** Stop: no more sends, listeners removed, leadership given up; resolves after pending writes. */

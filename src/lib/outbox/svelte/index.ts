@@ -2,4 +2,4 @@
 export * from './stores.js';
 export * from './context.js';
 export { ObservableState } from './observable-state.svelte.js';
-export { OutboxConnection, OutboxErrorState, OutboxQueue, RoomViewState } from './runes.svelte.js';
+export { OutboxConnection, OutboxErrorState, OutboxQueue } from './runes.svelte.js';

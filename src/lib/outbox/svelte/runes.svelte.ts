@@ -5,18 +5,17 @@
  * @example
  * const connection = new OutboxConnection(outbox);
  * // {#if connection.status !== 'connected'}<Banner reason={connection.reason} />{/if}
- * const lobby = new RoomViewState(outbox.room('room:lobby'));
- * // {#each lobby.messages as message (message.key)} ... {/each}
+ * const todos = new ObservableState(outbox.topic('list:groceries').view(confirmedTodos));
+ * // {#each todos.current as todo (todo.id)} ... {/each}
  */
-import type { ViewMessage } from '../core/optimistic.js';
 import type { QueueItem } from '../core/queue-item.js';
-import type { ConnectionState, Outbox, OutboxError, QueueSnapshot, Room, RoomView } from '../runtime/index.js';
+import type { ConnectionState, Outbox, OutboxError, QueueSnapshot } from '../runtime/index.js';
 import { ObservableState } from './observable-state.svelte.js';
 
 /** The connection store's value, field by field. */
 export class OutboxConnection {
 	#state: ObservableState<ConnectionState>;
-	constructor(outbox: Outbox) {
+	constructor(outbox: Pick<Outbox, 'connection'>) {
 		this.#state = new ObservableState(outbox.connection);
 	}
 	get current(): ConnectionState {
@@ -61,27 +60,5 @@ export class OutboxErrorState {
 	}
 	get current(): OutboxError | null {
 		return this.#state.current;
-	}
-}
-
-/** One room's optimistic view. */
-export class RoomViewState {
-	readonly room: Room;
-	#state: ObservableState<RoomView>;
-	constructor(room: Room) {
-		this.room = room;
-		this.#state = new ObservableState(room.view);
-	}
-	get messages(): readonly ViewMessage[] {
-		return this.#state.current.messages;
-	}
-	get hasMore(): boolean {
-		return this.#state.current.hasMore;
-	}
-	get unreadCount(): number | null {
-		return this.#state.current.unreadCount;
-	}
-	get ready(): boolean {
-		return this.#state.current.ready;
 	}
 }

@@ -6,10 +6,10 @@
  * @example
  * const { connection, queue, error } = createOutboxStores(outbox);
  * // in a component: {#if $connection.status !== 'connected'} ... {$queue.count} pending
- * const lobby = roomStore(outbox.room('room:lobby'));   // $lobby.messages
+ * const todos = toReadable(outbox.topic('list:groceries').view(confirmedTodos)); // $todos
  */
 import { readable, type Readable } from 'svelte/store';
-import type { ConnectionState, Observable, Outbox, OutboxError, QueueSnapshot, Room, RoomView } from '../runtime/index.js';
+import type { ConnectionState, Observable, Outbox, OutboxError, QueueSnapshot } from '../runtime/index.js';
 
 /** A `Readable` over an engine observable. */
 export function toReadable<T>(source: Observable<T>): Readable<T> {
@@ -31,30 +31,17 @@ export function errorStore(outbox: Outbox): Readable<OutboxError | null> {
 	return toReadable(outbox.error);
 }
 
-/** One room's optimistic view: `{messages, hasMore, unreadCount, ready}`. */
-export function roomStore(room: Room): Readable<RoomView> {
-	return toReadable(room.view);
-}
-
 export interface OutboxStores {
 	connection: Readable<ConnectionState>;
 	queue: Readable<QueueSnapshot>;
 	error: Readable<OutboxError | null>;
-	/** The view store of a room (opened on first use). */
-	room(topic: string): Readable<RoomView>;
 }
 
 /** Every store of one engine. Make them once per app instance (see `setOutboxContext`). */
 export function createOutboxStores(outbox: Outbox): OutboxStores {
-	const rooms = new Map<string, Readable<RoomView>>();
 	return {
 		connection: connectionStore(outbox),
 		queue: queueStore(outbox),
-		error: errorStore(outbox),
-		room(topic) {
-			let store = rooms.get(topic);
-			if (!store) rooms.set(topic, (store = roomStore(outbox.room(topic))));
-			return store;
-		}
+		error: errorStore(outbox)
 	};
 }

@@ -51,6 +51,7 @@ export class MemoryClientTransport implements Transport {
 	#pendingJoins = new Map<number, string>();
 	#wanted = new Map<string, WantedTopic>();
 	#channels = new Map<string, ChannelState>();
+	#refusals = new Map<string, unknown>();
 	#statusListeners = new Set<(status: TransportStatus) => void>();
 	#channelListeners = new Map<string, Set<(state: ChannelState) => void>>();
 	#messageListeners = new Map<string, Set<(payload: unknown) => void>>();
@@ -75,6 +76,12 @@ export class MemoryClientTransport implements Transport {
 		this.#setStatus({ status: 'disconnected' });
 	}
 
+	reconnectNow(): void {
+		if (!this.#wantConnected) return;
+		this.disconnect();
+		this.connect();
+	}
+
 	status(): TransportStatus {
 		return this.#status;
 	}
@@ -85,6 +92,7 @@ export class MemoryClientTransport implements Transport {
 	}
 
 	join(topic: string, params: Record<string, unknown> = {}): Promise<PushResult> {
+		this.#refusals.delete(topic);
 		return new Promise((resolve) => {
 			const wanted = this.#wanted.get(topic);
 			if (wanted && this.channelState(topic) === 'joined') return resolve({ status: 'ok', response: {} });
@@ -106,6 +114,10 @@ export class MemoryClientTransport implements Transport {
 
 	channelState(topic: string): ChannelState {
 		return this.#channels.get(topic) ?? 'closed';
+	}
+
+	joinError(topic: string): unknown {
+		return this.#refusals.get(topic) ?? null;
 	}
 
 	subscribeChannel(topic: string, listener: (state: ChannelState) => void): Unsubscribe {
@@ -165,7 +177,10 @@ export class MemoryClientTransport implements Transport {
 			this.#pendingJoins.delete(frame.ref);
 			const wanted = this.#wanted.get(joinTopic);
 			if (!wanted) return;
-			if (frame.reply.status === 'error') this.#wanted.delete(joinTopic);
+			if (frame.reply.status === 'error') {
+				this.#wanted.delete(joinTopic);
+				this.#refusals.set(joinTopic, structuredClone(frame.reply.response));
+			}
 			this.#setChannel(joinTopic, frame.reply.status === 'ok' ? 'joined' : 'closed');
 			for (const resolve of wanted.waiters.splice(0)) resolve(structuredClone(frame.reply));
 			return;

@@ -4,18 +4,17 @@
  * log of every push it acted on, duplicates included, so a test can check
  * exactly-once at the server.
  */
-import type { Reason } from '../../protocol/reasons.js';
 import type { MemoryNetwork } from './memory-network.js';
 
-/** A reply the server sends: ok with a response, or an error with a contract reason. */
+/** A reply the server sends: ok with a response, or an error (`{reason, message?}` or any other error payload). */
 export type ServerReply =
 	| { status: 'ok'; response: unknown }
-	| { status: 'error'; response: { reason: Reason; message?: string } };
+	| { status: 'error'; response: unknown };
 
 /** `{status: 'ok', response}`. */
 export const ok = (response: unknown = {}): ServerReply => ({ status: 'ok', response });
 /** `{status: 'error', response: {reason, message?}}`. */
-export const error = (reason: Reason, message?: string): ServerReply => ({
+export const error = (reason: string, message?: string): ServerReply => ({
 	status: 'error',
 	response: message === undefined ? { reason } : { reason, message }
 });

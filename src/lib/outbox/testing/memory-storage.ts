@@ -1,12 +1,11 @@
 /**
  * `QueueStorage` in memory. Items are stored as JSON copies (as localStorage
- * and IndexedDB would), each `putMany`/`removeMany` is one all-or-nothing
- * transaction, and a test can make it fail: a quota error on writes, or the
+ * and IndexedDB would), each `write` is one all-or-nothing transaction, and a test can make it fail: a quota error on writes, or the
  * whole store unavailable. Share one instance between two engines to play
  * two tabs of one browser.
  */
 import type { QueueItem } from '../core/queue-item.js';
-import type { QueueStorage, StorageErrorKind } from '../ports.js';
+import type { QueueStorage, StorageErrorKind, StorageWrite } from '../ports.js';
 import { StorageError } from '../ports.js';
 
 export interface MemoryStorageOptions {
@@ -52,26 +51,30 @@ export class MemoryStorage implements QueueStorage {
 		return [...(this.#data.get(namespace)?.values() ?? [])].map((json) => JSON.parse(json) as QueueItem);
 	}
 
-	async putMany(namespace: string, items: readonly QueueItem[]): Promise<void> {
-		this.#check('write');
+	async write(namespace: string, change: StorageWrite): Promise<void> {
+		const puts = change.put ?? [];
+		const removes = change.remove ?? [];
+		const meta = Object.entries(change.meta ?? {});
+		const writes = puts.length > 0 || meta.some(([, value]) => value !== null && value !== undefined);
+		this.#check(writes ? 'write' : 'remove');
 		const store = this.#data.get(namespace) ?? new Map<string, string>();
 		const fresh = new Set<string>();
-		for (const item of items) if (!store.has(item.id)) fresh.add(item.id);
+		for (const item of puts) if (!store.has(item.id)) fresh.add(item.id);
 		if (this.#total() + fresh.size > this.maxItems) {
 			throw new StorageError('quota', `memory storage is full (${this.maxItems} items)`);
 		}
-		const encoded = items.map((item) => [item.id, JSON.stringify(item)] as const);
+		const encoded = puts.map((item) => [item.id, JSON.stringify(item)] as const);
 		for (const [id, json] of encoded) store.set(id, json);
+		for (const id of removes) if (store.delete(id)) this.stats.itemsRemoved++;
 		this.#data.set(namespace, store);
+		const metaStore = this.#meta.get(namespace) ?? new Map<string, string>();
+		for (const [key, value] of meta) {
+			if (value === null || value === undefined) metaStore.delete(key);
+			else metaStore.set(key, JSON.stringify(value));
+		}
+		this.#meta.set(namespace, metaStore);
 		this.stats.transactions++;
-		this.stats.itemsWritten += items.length;
-	}
-
-	async removeMany(namespace: string, ids: readonly string[]): Promise<void> {
-		this.#check('remove');
-		const store = this.#data.get(namespace);
-		if (store) for (const id of ids) if (store.delete(id)) this.stats.itemsRemoved++;
-		this.stats.transactions++;
+		this.stats.itemsWritten += puts.length;
 	}
 
 	async clear(namespace: string): Promise<void> {
@@ -85,18 +88,6 @@ export class MemoryStorage implements QueueStorage {
 		this.#check('read');
 		const json = this.#meta.get(namespace)?.get(key);
 		return json === undefined ? null : JSON.parse(json);
-	}
-
-	async setMeta(namespace: string, key: string, value: unknown): Promise<void> {
-		if (value === null || value === undefined) {
-			this.#check('remove');
-			this.#meta.get(namespace)?.delete(key);
-			return;
-		}
-		this.#check('write');
-		const store = this.#meta.get(namespace) ?? new Map<string, string>();
-		store.set(key, JSON.stringify(value));
-		this.#meta.set(namespace, store);
 	}
 
 	/** What a namespace holds now, synchronously, sorted by id (for assertions). */

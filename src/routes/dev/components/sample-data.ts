@@ -2,8 +2,8 @@
  * Deterministic sample rows for the component gallery (`/dev/components`):
  * view rows built the way `buildView` builds them, without a server.
  */
-import type { ViewMessage } from '$lib/outbox/core/optimistic.js';
-import type { ItemError, QueueItem } from '$lib/outbox/core/queue-item.js';
+import type { ViewMessage } from '$lib/chat';
+import type { ItemError, QueueItem } from '$lib/outbox';
 import type { Message, User } from '$lib/protocol/message.js';
 
 export const ME: User = { id: 'u1ada', name: 'Ada Lovelace' };
@@ -85,7 +85,7 @@ export function conflictedEdit(seq: number): ViewMessage {
 		createdAt: T0 + seq * 47_000 + 5_000,
 		attempts: 1,
 		status: 'failed',
-		lastError: { reason: 'conflict', at: T0 },
+		lastError: { reason: 'conflict', verdict: 'conflict', at: T0 },
 		nextAttemptAt: null
 	};
 	return { ...row, status: 'failed', error: item.lastError, item };
@@ -105,10 +105,11 @@ export function sampleConversation(): ViewMessage[] {
 		pendingSend('p-2', 'And a second one, still waiting.', 41),
 		pendingSend('f-1', 'x'.repeat(90) + '… (imagine 4,001 characters here)', 42, {
 			reason: 'invalid',
+			verdict: 'fail',
 			message: 'body: body is longer than 4000 characters',
 			at: T0
 		}),
-		pendingSend('f-2', 'This one timed out five times.', 43, { reason: 'timeout', at: T0 })
+		pendingSend('f-2', 'This one timed out five times.', 43, { reason: 'timeout', verdict: 'retry', at: T0 })
 	];
 }
 

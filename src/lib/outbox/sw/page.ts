@@ -1,12 +1,12 @@
 /**
  * The page's half of Background Sync: ask the browser to wake the service
  * worker (tag `outbox-flush`) once the network is back, so queued actions
- * are delivered even if every tab is closed by then (src/lib/app/sw/flush.ts).
+ * are delivered even if every tab is closed by then (`flush.ts`).
  *
  * Where Background Sync is missing (Firefox, Safari) this does nothing: the
  * tab's engine sends when it is open, as always.
  */
-import type { QueueItem } from '../../outbox/core/queue-item.js';
+import type { QueueItem } from '../core/queue-item.js';
 import { FLUSH_TAG } from './flush.js';
 import { writeSignedInUser } from './session-marker.js';
 

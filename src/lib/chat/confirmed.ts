@@ -8,7 +8,7 @@
  * message. `order` is kept sorted by `seq`; messages usually arrive in `seq`
  * order and are appended, late ones are put in place by binary search.
  */
-import type { Message } from '../../protocol/message.js';
+import type { Message } from '../protocol/message.js';
 
 /** The server's messages of one room. Read-only outside `applyServerMessages`. */
 export interface ConfirmedMessages {

@@ -1,4 +1,5 @@
 /**
+ * The chat's optimistic projection (the `project` of its rooms' topic view).
  * The optimistic view of one room: confirmed messages (by `seq`) with the
  * user's queued actions replayed on top, matched by `client_id`, then the
  * user's unconfirmed sends (by creation). What a `message` row shows.
@@ -16,13 +17,11 @@
  * Rows keep their object identity when nothing about them changed (pass the
  * previous view), and the same array comes back when no row changed.
  */
-import type { Message } from '../../protocol/message.js';
-import { EVENTS } from '../../protocol/events.js';
+import type { Message } from '../protocol/message.js';
+import { EVENTS } from '../protocol/events.js';
 import type { ConfirmedMessages } from './confirmed.js';
 import { findByClientId } from './confirmed.js';
-import type { ItemError, QueueItem } from './queue-item.js';
-import { compareItems } from './queue-item.js';
-import { failedViewOf } from './reconcile.js';
+import { compareItems, failedViewOf, type ItemError, type QueueItem } from '../outbox/index.js';
 
 /** A row's status, as `data-status` shows it. */
 export type ViewStatus = 'pending' | 'sent' | 'failed';
