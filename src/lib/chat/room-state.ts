@@ -138,6 +138,11 @@ export class RoomState {
 
 	/** One sync run from the cursor, paging until `complete`. Returns false when it could not finish. */
 	async sync(): Promise<boolean> {
+		// Nothing shown yet: the first screen is the newest page of history, not the whole room.
+		if (this.cursor === null && !this.ready) {
+			await this.#loadFirst();
+			return this.ready;
+		}
 		const epoch = this.#epoch;
 		const { clock } = this.#o.outbox.deps;
 		for (;;) {

@@ -44,6 +44,6 @@ describe('typed emitter', () => {
 
 	it('names DOM events outbox:<name>', () => {
 		expect(OUTBOX_EVENT_NAMES.map(domEventType)).toContain('outbox:call-rolled-back');
-		expect(OUTBOX_EVENT_NAMES).toHaveLength(8);
+		expect(OUTBOX_EVENT_NAMES).toHaveLength(9); // the contract's eight, and payload-refused
 	});
 });

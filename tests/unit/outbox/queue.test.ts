@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { createQueueState, itemsOfTopic, listItems, countItems } from '../../../src/lib/outbox/core/queue-state.js';
 import type { QueueState } from '../../../src/lib/outbox/core/queue-state.js';
 import { reduceQueue } from '../../../src/lib/outbox/core/queue.js';
-import { nextBatch } from '../../../src/lib/outbox/core/lanes.js';
+import { planFlush } from '../../../src/lib/outbox/core/plan.js';
 import type { Failure } from '../../../src/lib/outbox/core/queue-item.js';
 import { item } from './fixtures.js';
 
@@ -90,7 +90,7 @@ describe('queue reducer', () => {
 		}
 		expect(delays).toEqual([500, 1000]); // random 0.5 of 1000 * 2^(n-1)
 		expect(countItems(state)).toBe(1);
-		expect(nextBatch(state, now + 1e9, { online: true })).toEqual([]);
+		expect(planFlush(state, now + 1e9, { isBatchable: () => true })).toEqual([]);
 	});
 
 	it('does not charge a closed socket: attempts stay, the item waits a short while', () => {
@@ -129,11 +129,11 @@ describe('queue reducer', () => {
 		reduceQueue(state, { type: 'added', items: [item({ id: 'a', createdAt: 1 }), item({ id: 'b', createdAt: 2 })] });
 		reduceQueue(state, { type: 'sendStarted', ids: ['a'], now: 0 });
 		reduceQueue(state, { type: 'failed', id: 'a', failure: internal, now: 0 });
-		expect(nextBatch(state, 0, { online: true })[0]?.items.map((i) => i.id)).toEqual(['b']);
+		expect(planFlush(state, 0, { isBatchable: () => true })[0]?.items.map((i) => i.id)).toEqual(['b']);
 		const r = reduceQueue(state, { type: 'retry', id: 'a' });
 		expect(r.changed).toEqual(['a']);
 		expect(state.items.get('a')).toMatchObject({ status: 'queued', attempts: 0, lastError: null, nextAttemptAt: null });
-		expect(nextBatch(state, 0, { online: true })[0]?.items.map((i) => i.id)).toEqual(['a', 'b']);
+		expect(planFlush(state, 0, { isBatchable: () => true })[0]?.items.map((i) => i.id)).toEqual(['a', 'b']);
 	});
 
 	it('retry(id) on an item waiting on backoff makes it ready now', () => {
@@ -141,9 +141,9 @@ describe('queue reducer', () => {
 		reduceQueue(state, { type: 'added', items: [item({ id: 'a' })] });
 		reduceQueue(state, { type: 'sendStarted', ids: ['a'], now: 0 });
 		reduceQueue(state, { type: 'failed', id: 'a', failure: internal, now: 0 });
-		expect(nextBatch(state, 0, { online: true })).toEqual([]);
+		expect(planFlush(state, 0, { isBatchable: () => true })).toEqual([]);
 		reduceQueue(state, { type: 'retry', id: 'a' });
-		expect(nextBatch(state, 0, { online: true })).toHaveLength(1);
+		expect(planFlush(state, 0, { isBatchable: () => true })).toHaveLength(1);
 		expect(state.items.get('a')?.attempts).toBe(1); // still charged: only a failed item starts afresh
 	});
 
@@ -197,10 +197,10 @@ describe('queue reducer', () => {
 		});
 		const net = reduceQueue(state, { type: 'flushRequested', scope: 'network' });
 		expect(net.changed).toEqual(['n']);
-		expect(nextBatch(state, 0, { online: true }).map((b) => b.topic)).toEqual(['room:1']);
+		expect(planFlush(state, 0, { isBatchable: () => true }).map((b) => b.topic)).toEqual(['room:1']);
 		const all = reduceQueue(state, { type: 'flushRequested', scope: 'all' });
 		expect(all.changed).toEqual(['r']);
-		expect(nextBatch(state, 0, { online: true })).toHaveLength(2);
+		expect(planFlush(state, 0, { isBatchable: () => true })).toHaveLength(2);
 	});
 
 	it('applies another tab\'s changes verbatim', () => {

@@ -79,46 +79,48 @@ describe('MemoryStorage', () => {
 	it('stores JSON copies per namespace (users never see each other\'s queue)', async () => {
 		const storage = new MemoryStorage();
 		const a = item({ id: 'a' });
-		await storage.putMany('u1', [a, item({ id: 'b' })]);
-		await storage.putMany('u2', [item({ id: 'c' })]);
-		await storage.removeMany('u1', ['b', 'unknown']);
+		await storage.write('u1', { put: [a, item({ id: 'b' })] });
+		await storage.write('u2', { put: [item({ id: 'c' })] });
+		await storage.write('u1', { remove: ['b', 'unknown'] });
+		await storage.write('u2', { put: [item({ id: 'd' })], remove: ['c'] }); // one transaction, both at once
+		expect(storage.snapshot('u2').map((i) => i.id)).toEqual(['d']);
 		expect((await storage.getAll('u1')).map((i) => i.id)).toEqual(['a']);
-		expect((await storage.getAll('u2')).map((i) => i.id)).toEqual(['c']);
+		expect((await storage.getAll('u2')).map((i) => i.id)).toEqual(['d']);
 		const [back] = await storage.getAll('u1');
 		expect(back).toEqual(a);
 		expect(back).not.toBe(a);
 		await storage.clear('u1');
 		expect(await storage.getAll('u1')).toEqual([]);
 		expect(storage.namespaces()).toEqual(['u2']);
-		expect(storage.stats).toMatchObject({ itemsWritten: 3, itemsRemoved: 1 });
+		expect(storage.stats).toMatchObject({ itemsWritten: 4, itemsRemoved: 2, transactions: 5 });
 	});
 
 	it('keeps meta values beside the queue', async () => {
 		const storage = new MemoryStorage();
-		await storage.setMeta('u1', 'cursor:room:lobby', 'c42');
+		await storage.write('u1', { meta: { 'cursor:room:lobby': 'c42' } });
 		expect(await storage.getMeta('u1', 'cursor:room:lobby')).toBe('c42');
-		await storage.setMeta('u1', 'cursor:room:lobby', null);
+		await storage.write('u1', { meta: { 'cursor:room:lobby': null } });
 		expect(await storage.getMeta('u1', 'cursor:room:lobby')).toBeNull();
 	});
 
 	it('fails writes with a quota StorageError when told to, writing nothing', async () => {
 		const storage = new MemoryStorage();
 		storage.failWith('quota', { times: 1 });
-		const err = await storage.putMany('u1', [item({ id: 'a' })]).catch((e: unknown) => e);
+		const err = await storage.write('u1', { put: [item({ id: 'a' })] }).catch((e: unknown) => e);
 		expect(err).toBeInstanceOf(StorageError);
 		expect(isStorageError(err, 'quota')).toBe(true);
 		expect(storage.snapshot('u1')).toEqual([]);
 		expect(await storage.getAll('u1')).toEqual([]); // reads still work under quota
-		await storage.putMany('u1', [item({ id: 'a' })]); // only one failure was asked for
+		await storage.write('u1', { put: [item({ id: 'a' })] }); // only one failure was asked for
 		expect(storage.snapshot('u1').map((i) => i.id)).toEqual(['a']);
 	});
 
 	it('refuses a batch that would pass maxItems, all or nothing', async () => {
 		const storage = new MemoryStorage({ maxItems: 3 });
-		await storage.putMany('u1', [item({ id: 'a' }), item({ id: 'b' })]);
-		await expect(storage.putMany('u1', [item({ id: 'c' }), item({ id: 'd' })])).rejects.toMatchObject({ kind: 'quota' });
+		await storage.write('u1', { put: [item({ id: 'a' }), item({ id: 'b' })] });
+		await expect(storage.write('u1', { put: [item({ id: 'c' }), item({ id: 'd' })] })).rejects.toMatchObject({ kind: 'quota' });
 		expect(storage.snapshot('u1').map((i) => i.id)).toEqual(['a', 'b']);
-		await storage.putMany('u1', [item({ id: 'a' }), item({ id: 'c' })]); // a rewrite needs no room
+		await storage.write('u1', { put: [item({ id: 'a' }), item({ id: 'c' })] }); // a rewrite needs no room
 		expect(storage.snapshot('u1')).toHaveLength(3);
 	});
 
@@ -126,7 +128,7 @@ describe('MemoryStorage', () => {
 		const storage = new MemoryStorage();
 		storage.failWith('unavailable');
 		await expect(storage.getAll('u1')).rejects.toMatchObject({ name: 'StorageError', kind: 'unavailable' });
-		await expect(storage.removeMany('u1', ['a'])).rejects.toMatchObject({ kind: 'unavailable' });
+		await expect(storage.write('u1', { remove: ['a'] })).rejects.toMatchObject({ kind: 'unavailable' });
 		storage.failWith(null);
 		await expect(storage.getAll('u1')).resolves.toEqual([]);
 	});

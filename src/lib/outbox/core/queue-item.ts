@@ -16,8 +16,8 @@ export type FailureReason = string;
 export interface ItemError {
 	reason: FailureReason;
 	message?: string;
-	/** What the failure meant (`classify.ts`); network outcomes are `retry`. */
-	verdict: Verdict;
+	/** What the failure meant (`classify.ts`); network outcomes are `retry`. Missing on items stored by older versions: see `verdictOf`. */
+	verdict?: Verdict;
 	/** The server's error reply as it came, for apps that show their own errors. */
 	detail?: unknown;
 	/** Clock time of the failure (ms). */
@@ -25,7 +25,7 @@ export interface ItemError {
 }
 
 /** An item error's verdict; items stored before verdicts were kept get theirs from the reason table. */
-export function verdictOf(error: Pick<ItemError, 'reason'> & { verdict?: Verdict }): Verdict {
+export function verdictOf(error: { reason: string; verdict?: Verdict }): Verdict {
 	if (error.verdict) return error.verdict;
 	if (error.reason === 'timeout' || error.reason === 'closed') return 'retry';
 	return REASON_VERDICTS[error.reason] ?? 'fail';
@@ -55,7 +55,8 @@ export interface QueueItem<T extends string = string, P extends object = Readonl
 
 /** A failed attempt as the transport reported it. */
 export type Failure =
-	| { kind: 'error'; verdict: Verdict; reason: string; message?: string; detail?: unknown }
+	/** `verdict` comes from the classifier; without one, Outbox's reason table decides (`verdictOf`). */
+	| { kind: 'error'; verdict?: Verdict; reason: string; message?: string; detail?: unknown }
 	| { kind: 'timeout' }
 	| { kind: 'closed' };
 
@@ -69,7 +70,7 @@ export function failureReason(failure: Failure): FailureReason {
 
 /** The verdict of a failure: network outcomes are retried. */
 export function failureVerdict(failure: Failure): Verdict {
-	return failure.kind === 'error' ? failure.verdict : 'retry';
+	return failure.kind === 'error' ? verdictOf(failure) : 'retry';
 }
 
 /** True for outcomes where no server verdict arrived (timeout, closed socket). */

@@ -97,7 +97,7 @@ export function settle(item: QueueItem, outcome: Outcome, now: number, policy: P
 			requestSignIn: false
 		};
 	}
-	const row = RECONCILE_TABLE[error.verdict];
+	const row = RECONCILE_TABLE[verdictOf(error)];
 	const failed: QueueItem = {
 		...item,
 		status: 'failed',

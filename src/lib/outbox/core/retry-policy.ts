@@ -18,7 +18,7 @@
  *   (`flushRequested` with scope `network`), so they go first, head of lane.
  */
 import type { Failure, FailureReason } from './queue-item.js';
-import { failureReason } from './queue-item.js';
+import { failureReason, failureVerdict } from './queue-item.js';
 
 /** Tunables of the policy; every field has a default (`DEFAULT_RETRY_OPTIONS`). */
 export interface RetryOptions {
@@ -90,7 +90,7 @@ export function decide(
 ): RetryDecision {
 	const o = resolveRetryOptions(options);
 	const reason = failureReason(failure);
-	if (failure.kind === 'error' && failure.verdict !== 'retry') {
+	if (failure.kind === 'error' && failureVerdict(failure) !== 'retry') {
 		return { kind: 'fail', reason, exhausted: false };
 	}
 	if (failure.kind === 'closed') {

@@ -1,18 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { fetchSessionCheck, sessionUrlFor } from '../../../../src/lib/outbox/adapters/session-check.js';
+import { fetchSessionCheck } from '../../../../src/lib/outbox/adapters/session-check.js';
 
 afterEach(() => vi.unstubAllGlobals());
-
-describe('sessionUrlFor', () => {
-	it.each([
-		['/socket', '/api/session'],
-		['ws://127.0.0.1:3000/socket', 'http://127.0.0.1:3000/api/session'],
-		['wss://chat.example.com/socket', 'https://chat.example.com/api/session'],
-		['//chat.example.com/socket', 'http://chat.example.com/api/session']
-	])('%s -> %s', (endpoint, url) => {
-		expect(sessionUrlFor(endpoint)).toBe(url);
-	});
-});
 
 describe('fetchSessionCheck', () => {
 	const answer = (status: number) => vi.fn(async () => new Response(null, { status }));

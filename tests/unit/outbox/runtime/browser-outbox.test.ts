@@ -44,6 +44,8 @@ describe('createBrowserOutbox', () => {
 		const transport = {
 			connect() {},
 			disconnect() {},
+			reconnectNow() {},
+			joinError: () => null,
 			status: () => ({ status: 'disconnected' as const }),
 			subscribeStatus: () => () => {},
 			join: async () => ({ status: 'closed' as const }),
@@ -58,5 +60,26 @@ describe('createBrowserOutbox', () => {
 		expect(outbox.deps.storage).toBe(storage);
 		expect(outbox.deps.transport).toBe(transport);
 		expect(outbox.connection.get().status).toBe('disconnected');
+	});
+
+	it('is inert on a server (SSR): creating it neither throws nor leaves a rejection, and it queues nothing', async () => {
+		expect(typeof (globalThis as { window?: unknown }).window).toBe('undefined');
+		const rejections: unknown[] = [];
+		const onRejection = (reason: unknown) => rejections.push(reason);
+		process.on('unhandledRejection', onRejection);
+		try {
+			const outbox = createBrowserOutbox({ token: () => 'tok', user: { id: 'u1', name: 'Ann' }, actions: { todo_add: {} } });
+			await outbox.ready;
+			await new Promise((resolve) => setTimeout(resolve, 20));
+			expect(outbox.user).toBeNull(); // `user` is ignored until in a browser
+			expect(outbox.connection.get().status).toBe('disconnected');
+			await outbox.setUser('u1');
+			await expect(outbox.add('todo_add', 'list:a', { title: 'x' })).rejects.toMatchObject({ name: 'StorageError', kind: 'unavailable' });
+			expect(outbox.count).toBe(0);
+			await outbox.close();
+		} finally {
+			process.off('unhandledRejection', onRejection);
+		}
+		expect(rejections).toEqual([]);
 	});
 });

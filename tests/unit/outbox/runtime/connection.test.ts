@@ -104,7 +104,7 @@ describe('engine connection', () => {
 		const tab = world.tab('ann');
 		await tab.outbox.ready;
 		world.model.post('lobby', 'bob', 'before');
-		const room = tab.outbox.room(ROOM);
+		const room = tab.chat.room(ROOM);
 		await world.until(() => room.view.get().ready, 1000, 'first screen');
 		expect(room.messages.map((m) => m.body)).toEqual(['before']);
 
@@ -112,16 +112,17 @@ describe('engine connection', () => {
 		await world.run(50);
 		for (const body of ['while', 'you', 'were', 'out']) world.model.post('lobby', 'bob', body);
 		const mine = await room.send('mine');
+		if (!mine.ok) throw new Error('refused');
 		expect(room.view.get().messages.map((m) => [m.body, m.status])).toEqual([['before', 'sent'], ['mine', 'pending']]);
 
 		const mark = tab.pair.server.received.length;
 		tab.pair.setReachable(true);
-		await world.until(() => tab.outbox.count === 0 && !tab.outbox.room(ROOM).view.get().messages.some((m) => m.status !== 'sent') && room.messages.length === 6, 5000, 'synced');
+		await world.until(() => tab.outbox.count === 0 && !tab.chat.room(ROOM).view.get().messages.some((m) => m.status !== 'sent') && room.messages.length === 6, 5000, 'synced');
 		await world.run(100);
 		const after = tab.pair.server.received.slice(mark).map((r) => `${r.event}${r.event === 'sync' ? ':' + String(r.payload.since) : ''}`);
 		expect(after).toEqual(['send_message', 'sync:c1', 'sync:c3', 'sync:c5']);
 		expect(room.messages.map((m) => m.body)).toEqual(['before', 'while', 'you', 'were', 'out', 'mine']);
 		expect(room.messages.map((m) => m.seq)).toEqual([1, 2, 3, 4, 5, 6]);
-		expect(room.messages.at(-1)).toMatchObject({ clientId: mine.id, status: 'sent' });
+		expect(room.messages.at(-1)).toMatchObject({ clientId: mine.item.id, status: 'sent' });
 	});
 });

@@ -7,6 +7,7 @@
  */
 import type { Message } from '../../../../src/lib/protocol/message.js';
 import { createOutbox, type Outbox, type OutboxOptions } from '../../../../src/lib/outbox/index.js';
+import { chatActions, createChat, type Chat, type ChatActions, type ChatOptions } from '../../../../src/lib/chat/index.js';
 import { OUTBOX_EVENT_NAMES, type OutboxEventName } from '../../../../src/lib/outbox/core/events.js';
 import type { Connectivity, ConnectivityState, TabCoordinator, TabMessage } from '../../../../src/lib/outbox/ports.js';
 import { FakeClock } from '../../../../src/lib/outbox/testing/fake-clock.js';
@@ -131,7 +132,7 @@ export class ChatModel {
 				const reply = this.apply(author, request.topic, action);
 				return reply.status === 'ok'
 					? { client_id: action.client_id, status: 'ok', ...(reply.response as object) }
-					: { client_id: action.client_id, status: 'error', ...reply.response };
+					: { client_id: action.client_id, status: 'error', ...(reply.response as object) };
 			});
 			if (this.swallowReplies > 0 && this.swallowReplies--) return null;
 			return ok({ results });
@@ -225,7 +226,9 @@ export interface LogEntry {
 }
 
 export interface Tab {
-	outbox: Outbox;
+	outbox: Outbox<ChatActions>;
+	/** The chat preset on this tab's engine. */
+	chat: Chat;
 	pair: MemoryTransportPair;
 	connectivity: FakeConnectivity;
 	log: LogEntry[];
@@ -254,12 +257,13 @@ export class World {
 		this.#seed = options.seed ?? 1;
 	}
 
-	tab(user: string | null = 'ann', extra: Partial<OutboxOptions> = {}): Tab {
+	tab(user: string | null = 'ann', extra: Partial<OutboxOptions<ChatActions>> = {}, chatOptions: ChatOptions = {}): Tab {
 		const seed = this.#seed++;
 		const pair = createMemoryTransportPair({ clock: this.clock, seed, faults: this.options.faults });
 		if (user) this.model.attach(pair, user);
 		const connectivity = new FakeConnectivity();
 		const outbox = createOutbox({
+			actions: chatActions,
 			deps: { clock: this.clock, storage: this.storage, transport: pair.client, connectivity, tabs: this.hub.tab() },
 			retry: { random: seededRandom(seed * 31), ...this.options.retry },
 			pushTimeoutMs: this.options.pushTimeoutMs ?? 2000,
@@ -268,8 +272,9 @@ export class World {
 		});
 		const log: LogEntry[] = [];
 		for (const type of OUTBOX_EVENT_NAMES) outbox.events.on(type, (detail) => log.push({ at: this.clock.now(), type, detail }));
+		const chat = createChat(outbox, { rejectedStore: null, ...chatOptions });
 		if (user) void outbox.setUser({ id: user, name: user });
-		return { outbox, pair, connectivity, log, types: () => log.map((e) => e.type) };
+		return { outbox, chat, pair, connectivity, log, types: () => log.map((e) => e.type) };
 	}
 
 	/** Let time pass in steps, with promise callbacks running in between. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { deriveConnection, INITIAL_CONNECTION, outcomesOf } from '../../../../src/lib/outbox/index.js';
+import { defaultClassify, deriveConnection, INITIAL_CONNECTION, outcomesOf } from '../../../../src/lib/outbox/index.js';
 import type { ConnectionState } from '../../../../src/lib/outbox/index.js';
 import { item } from '../fixtures.js';
 
@@ -9,20 +9,39 @@ describe('outcomesOf', () => {
 	it.each([
 		['timeout', { status: 'timeout' } as const, [{ kind: 'timeout' }, { kind: 'timeout' }]],
 		['closed', { status: 'closed' } as const, [{ kind: 'closed' }, { kind: 'closed' }]],
-		['batch error', { status: 'error', response: { reason: 'rate_limited' } } as const, [{ kind: 'error', reason: 'rate_limited' }, { kind: 'error', reason: 'rate_limited' }]],
+		[
+			'batch error',
+			{ status: 'error', response: { reason: 'rate_limited' } } as const,
+			[
+				{ kind: 'error', verdict: 'retry', reason: 'rate_limited', detail: { reason: 'rate_limited' } },
+				{ kind: 'error', verdict: 'retry', reason: 'rate_limited', detail: { reason: 'rate_limited' } }
+			]
+		],
 		[
 			'results by client_id, in any order',
 			{ status: 'ok', response: { results: [{ client_id: 'b', status: 'error', reason: 'conflict', message: 'stale' }, { client_id: 'a', status: 'ok', message: { id: 'm1' } }] } } as const,
-			[{ kind: 'ok', response: { message: { id: 'm1' } } }, { kind: 'error', reason: 'conflict', message: 'stale' }]
+			[{ kind: 'ok', response: { message: { id: 'm1' } } }, { kind: 'error', verdict: 'conflict', reason: 'conflict', message: 'stale', detail: { reason: 'conflict', message: 'stale' } }]
 		],
-		['a missing result is a server fault', { status: 'ok', response: { results: [] } } as const, [{ kind: 'error', reason: 'internal', message: expect.any(String) }, { kind: 'error', reason: 'internal', message: expect.any(String) }]]
+		[
+			'a missing result is a server fault (retried)',
+			{ status: 'ok', response: { results: [] } } as const,
+			[
+				{ kind: 'error', verdict: 'retry', reason: 'internal', message: expect.any(String) },
+				{ kind: 'error', verdict: 'retry', reason: 'internal', message: expect.any(String) }
+			]
+		]
 	])('maps a send_batch reply: %s', (_, result, expected) => {
-		expect(outcomesOf([a, b], result, true)).toEqual(expected);
+		expect(outcomesOf([a, b], result, true, defaultClassify)).toEqual(expected);
 	});
 
-	it('passes a single action reply through and turns an unknown reason into internal', () => {
-		expect(outcomesOf([a], { status: 'ok', response: { message: 1 } }, false)).toEqual([{ kind: 'ok', response: { message: 1 } }]);
-		expect(outcomesOf([a], { status: 'error', response: { reason: 'weird' as never } }, false)).toEqual([{ kind: 'error', reason: 'internal', message: 'unknown reason weird' }]);
+	it("passes a single action reply through and classifies an error reply that is not Outbox's", () => {
+		expect(outcomesOf([a], { status: 'ok', response: { message: 1 } }, false, defaultClassify)).toEqual([{ kind: 'ok', response: { message: 1 } }]);
+		const ecto = { errors: { body: ['is too long'] } };
+		expect(outcomesOf([a], { status: 'error', response: ecto }, false, defaultClassify)).toEqual([
+			{ kind: 'error', verdict: 'fail', reason: 'rejected', message: 'body: is too long', detail: ecto }
+		]);
+		const custom = () => ({ verdict: 'retry' as const, reason: 'busy' });
+		expect(outcomesOf([a], { status: 'error', response: ecto }, false, custom)).toEqual([{ kind: 'error', verdict: 'retry', reason: 'busy', detail: ecto }]);
 	});
 });
 

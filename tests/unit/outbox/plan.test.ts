@@ -2,14 +2,16 @@ import { describe, expect, it } from 'vitest';
 import { createQueueState } from '../../../src/lib/outbox/core/queue-state.js';
 import type { QueueState } from '../../../src/lib/outbox/core/queue-state.js';
 import { reduceQueue } from '../../../src/lib/outbox/core/queue.js';
-import { nextBatch, nextWakeAt } from '../../../src/lib/outbox/core/lanes.js';
+import { isLaneFlushed, nextWakeAt, planFlush } from '../../../src/lib/outbox/core/plan.js';
 import { Lane } from '../../../src/lib/outbox/core/lane.js';
 import type { QueueItem } from '../../../src/lib/outbox/core/queue-item.js';
 import { item } from './fixtures.js';
 
 const NOW = 50_000;
-const ids = (state: QueueState, online = true, maxBatch?: number) =>
-	Object.fromEntries(nextBatch(state, NOW, { online, maxBatch }).map((b) => [b.topic, b.items.map((i) => i.id)]));
+const CHAT = new Set(['send_message', 'edit_message', 'delete_message', 'mark_read']);
+const isBatchable = (type: string) => CHAT.has(type);
+const ids = (state: QueueState, maxBatch?: number, now = NOW) =>
+	Object.fromEntries(planFlush(state, now, { maxBatch, isBatchable }).map((b) => [b.topic, b.items.map((i) => i.id)]));
 
 function queueWith(...items: QueueItem[]): QueueState {
 	const state = createQueueState({ random: () => 0.5 });
@@ -17,7 +19,7 @@ function queueWith(...items: QueueItem[]): QueueState {
 	return state;
 }
 
-describe('lanes', () => {
+describe('the flush planner', () => {
 	it('returns each lane in creation order, whatever order storage gave', () => {
 		const a = item({ id: 'a', createdAt: 1 });
 		const b = item({ id: 'b', createdAt: 2 });
@@ -25,8 +27,25 @@ describe('lanes', () => {
 		expect(ids(queueWith(c, a, b))).toEqual({ 'room:lobby': ['a', 'b', 'c'] });
 	});
 
-	it('gives nothing while offline', () => {
-		expect(nextBatch(queueWith(item()), NOW, { online: false })).toEqual([]);
+	it('sends a type that is not batchable alone, and cuts a batch before one', () => {
+		const state = queueWith(item({ id: 'a' }), item({ id: 'b' }), item({ id: 'c', type: 'todo_add' }), item({ id: 'd' }));
+		expect(planFlush(state, NOW, { isBatchable })).toEqual([{ topic: 'room:lobby', items: [state.items.get('a'), state.items.get('b')], batchable: true }]);
+		reduceQueue(state, { type: 'sendStarted', ids: ['a', 'b'], now: NOW });
+		reduceQueue(state, { type: 'succeeded', id: 'a', response: {} });
+		reduceQueue(state, { type: 'succeeded', id: 'b', response: {} });
+		expect(planFlush(state, NOW, { isBatchable })).toEqual([{ topic: 'room:lobby', items: [state.items.get('c')], batchable: false }]);
+		// With no batchable types at all (the kit's default), every item goes alone.
+		expect(planFlush(queueWith(item({ id: 'x' }), item({ id: 'y' })), NOW).map((b) => b.items.length)).toEqual([1]);
+	});
+
+	it('says when a lane is flushed: nothing in flight, nothing ready', () => {
+		const state = queueWith(item({ id: 'a' }));
+		expect(isLaneFlushed(state, 'room:lobby', NOW)).toBe(false);
+		reduceQueue(state, { type: 'sendStarted', ids: ['a'], now: NOW });
+		expect(isLaneFlushed(state, 'room:lobby', NOW)).toBe(false);
+		reduceQueue(state, { type: 'failed', id: 'a', failure: { kind: 'error', reason: 'internal' }, now: NOW });
+		expect(isLaneFlushed(state, 'room:lobby', NOW)).toBe(true); // waiting on backoff
+		expect(isLaneFlushed(state, 'room:other', NOW)).toBe(true);
 	});
 
 	it('stops a lane at an item waiting on backoff: later items wait (hold on retryable)', () => {
@@ -36,7 +55,7 @@ describe('lanes', () => {
 		);
 		expect(ids(state)).toEqual({});
 		expect(nextWakeAt(state)).toBe(NOW + 1);
-		expect(nextBatch(state, NOW + 1, { online: true })[0]?.items.map((i) => i.id)).toEqual(['a', 'b']);
+		expect(ids(state, undefined, NOW + 1)).toEqual({ 'room:lobby': ['a', 'b'] });
 	});
 
 	it('holds a lane while its head is in flight', () => {
@@ -70,8 +89,8 @@ describe('lanes', () => {
 		const many = Array.from({ length: 250 }, (_, i) => item({ id: `x${String(i).padStart(4, '0')}`, createdAt: i }));
 		const state = queueWith(...many);
 		expect(ids(state)['room:lobby']).toHaveLength(100);
-		expect(ids(state, true, 7)['room:lobby']).toEqual(many.slice(0, 7).map((i) => i.id));
-		expect(() => nextBatch(state, NOW, { online: true, maxBatch: 101 })).toThrow(TypeError);
+		expect(ids(state, 7)['room:lobby']).toEqual(many.slice(0, 7).map((i) => i.id));
+		expect(() => planFlush(state, NOW, { maxBatch: 101 })).toThrow(TypeError);
 	});
 
 	it('stays cheap on a 10,000-item queue: a full drain in batches is fast', () => {
@@ -80,7 +99,7 @@ describe('lanes', () => {
 		const started = performance.now();
 		let confirmed = 0;
 		for (;;) {
-			const batches = nextBatch(state, NOW, { online: true });
+			const batches = planFlush(state, NOW, { isBatchable });
 			if (batches.length === 0) break;
 			for (const batch of batches) {
 				reduceQueue(state, { type: 'sendStarted', ids: batch.items.map((i) => i.id), now: NOW });

@@ -1,8 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import { z } from 'zod';
-import { OutboxCallError, type ViewMessage } from '../../../../src/lib/outbox/index.js';
-import { error } from '../../../../src/lib/outbox/testing/memory-server.js';
-import { World } from './harness.js';
+import { OutboxCallError, type Outbox, type QueueItem } from '../../../src/lib/outbox/index.js';
+import type { Room, ViewMessage } from '../../../src/lib/chat/index.js';
+import { error } from '../../../src/lib/outbox/testing/memory-server.js';
+import { World } from '../outbox/runtime/harness.js';
+
+/** Send and return the queued item (the send must not be refused). */
+async function sent(room: Room, body: string): Promise<QueueItem> {
+	const outcome = await room.send(body);
+	if (!outcome.ok) throw new Error(`send refused: ${outcome.row.error?.message}`);
+	return outcome.item;
+}
 
 const ROOM = 'room:lobby';
 
@@ -11,11 +18,11 @@ describe('room facade', () => {
 		const world = new World();
 		const tab = world.tab('ann');
 		await tab.outbox.ready;
-		const room = tab.outbox.room(ROOM);
+		const room = tab.chat.room(ROOM);
 		await world.until(() => room.view.get().ready, 1000, 'ready');
 		const seen: Array<readonly ViewMessage[]> = [];
 		room.view.subscribe((view) => seen.push(view.messages));
-		const item = await room.send('hello');
+		const item = await sent(room, 'hello');
 		await world.until(() => tab.outbox.count === 0, 1000, 'sent');
 		await world.run(50);
 		const rows = seen.map((messages) => messages.filter((m) => m.clientId === item.id));
@@ -31,7 +38,7 @@ describe('room facade', () => {
 		const world = new World();
 		const tab = world.tab('ann');
 		await tab.outbox.ready;
-		const room = tab.outbox.room(ROOM);
+		const room = tab.chat.room(ROOM);
 		tab.pair.setReachable(false);
 		let reply: unknown = null;
 		const pending = room.pushEventAsync('send_message', { body: 'offline' }).then((r) => (reply = r));
@@ -56,7 +63,7 @@ describe('room facade', () => {
 		const world = new World();
 		const tab = world.tab('ann');
 		await tab.outbox.ready;
-		const room = tab.outbox.room(ROOM);
+		const room = tab.chat.room(ROOM);
 		await world.until(() => room.view.get().ready, 1000, 'ready');
 		const heard: unknown[] = [];
 		const stop = room.handleEvent('new_message', (payload) => heard.push((payload as { message: { body: string } }).message.body));
@@ -80,8 +87,8 @@ describe('room facade', () => {
 		const world = new World();
 		const tab = world.tab('ann');
 		await tab.outbox.ready;
-		const room = tab.outbox.room(ROOM);
-		await room.send('v1');
+		const room = tab.chat.room(ROOM);
+		await sent(room, 'v1');
 		await world.until(() => room.messages[0]?.status === 'sent', 1000, 'sent');
 		tab.pair.setReachable(false);
 		await world.run(50);
@@ -103,9 +110,9 @@ describe('room facade', () => {
 	it('loads the first screen from history and older pages until there are none', async () => {
 		const world = new World();
 		for (let i = 1; i <= 120; i++) world.model.post('lobby', 'bob', `m${i}`);
-		const tab = world.tab('ann', { historyLimit: 50 });
+		const tab = world.tab('ann', {}, { historyLimit: 50 });
 		await tab.outbox.ready;
-		const room = tab.outbox.room(ROOM);
+		const room = tab.chat.room(ROOM);
 		await world.until(() => room.view.get().ready, 1000, 'ready');
 		expect(room.messages.map((m) => m.seq)).toEqual(Array.from({ length: 50 }, (_, i) => 71 + i));
 		expect(room.hasMore).toBe(true);
@@ -124,7 +131,7 @@ describe('room facade', () => {
 		world.model.post('lobby', 'bob', 'seen before');
 		const first = world.tab('ann');
 		await first.outbox.ready;
-		const room = first.outbox.room(ROOM);
+		const room = first.chat.room(ROOM);
 		await world.until(() => room.messages.length === 1, 1000, 'loaded');
 		await world.run(50);
 		await first.outbox.close();
@@ -132,7 +139,7 @@ describe('room facade', () => {
 		const second = world.tab('ann');
 		second.pair.setReachable(false);
 		await second.outbox.ready;
-		const again = second.outbox.room(ROOM);
+		const again = second.chat.room(ROOM);
 		await world.run(100);
 		expect(again.view.get()).toMatchObject({ ready: true, messages: [expect.objectContaining({ body: 'seen before', status: 'sent' })] });
 	});
@@ -143,18 +150,18 @@ describe('room snapshot', () => {
 		const world = new World();
 		const first = world.tab('ann');
 		await first.outbox.ready;
-		const room = first.outbox.room(ROOM);
+		const room = first.chat.room(ROOM);
 		await world.until(() => room.view.get().ready, 1000, 'ready');
 		await world.run(50);
 		const stored = (await world.storage.getMeta('ann', `room-snapshot:${ROOM}`)) as { cursor?: unknown; messages?: unknown } | null;
-		expect(stored).toEqual({ cursor: expect.any(String), messages: [] });
+		expect(stored).toEqual({ cursor: expect.any(String), messages: [], syncedAt: expect.any(Number) });
 		await first.outbox.close();
 
 		world.model.post('lobby', 'bob', 'while away');
 		const second = world.tab('ann');
 		second.pair.setReachable(false);
 		await second.outbox.ready;
-		const again = second.outbox.room(ROOM);
+		const again = second.chat.room(ROOM);
 		await world.run(100);
 		expect(again.view.get()).toMatchObject({ ready: true, messages: [] });
 		second.pair.setReachable(true);
@@ -163,46 +170,15 @@ describe('room snapshot', () => {
 	});
 });
 
-describe('action registry', () => {
-	it('sends an app-defined action as its own event, rebuilt from stored JSON after a restart', async () => {
-		const world = new World();
-		const reactions: unknown[] = [];
-		const define = (outbox: import('../../../../src/lib/outbox/index.js').Outbox) =>
-			outbox.actions.register('add_reaction', {
-				schema: z.strictObject({ client_id: z.string(), id: z.string(), emoji: z.string().min(1) }),
-				toWire: (payload) => ({ id: payload.id, emoji: payload.emoji }),
-				applyOptimistic: (rows, item) => rows.map((row) => (row.id === item.payload.id ? { ...row, body: `${row.body} ${String(item.payload.emoji)}` } : row))
-			});
-		const first = world.tab('ann');
-		define(first.outbox);
-		await first.outbox.ready;
-		first.pair.setReachable(false);
-		await expect(first.outbox.add('add_reaction', ROOM, { id: 'm1', emoji: '' })).rejects.toMatchObject({ reason: 'invalid' });
-		const item = await first.outbox.add('add_reaction', ROOM, { id: 'm1', emoji: '👍' });
-		await first.outbox.add('send_message', ROOM, { body: 'after' });
-		await first.outbox.close();
-
-		const second = world.tab('ann');
-		define(second.outbox);
-		second.pair.server.handle('add_reaction', (request) => {
-			reactions.push(request.payload);
-			return { status: 'ok', response: { ok: true } };
-		});
-		await second.outbox.ready;
-		expect(second.outbox.count).toBe(2);
-		await world.until(() => second.outbox.count === 0, 5000, 'drained');
-		expect(reactions).toEqual([{ id: 'm1', emoji: '👍', client_id: item.id }]);
-		expect(second.pair.server.receivedOf('send_batch')).toHaveLength(0); // app types never ride in send_batch
-		expect(world.model.messages.map((m) => m.body)).toEqual(['after']);
-	});
-
+describe('chat actions on the engine', () => {
 	it('keeps an action whose type is no longer registered as failed (invalid), never dropping it', async () => {
 		const world = new World();
 		const first = world.tab('ann');
 		first.outbox.actions.register('old_type', { toWire: (p) => ({ ...p }) });
+		const untyped = first.outbox as unknown as Outbox;
 		await first.outbox.ready;
 		first.pair.setReachable(false);
-		const item = await first.outbox.add('old_type', ROOM, { x: 1 });
+		const item = await untyped.add('old_type', ROOM, { x: 1 });
 		await first.outbox.close();
 		const second = world.tab('ann');
 		await second.outbox.ready;
@@ -224,5 +200,52 @@ describe('action registry', () => {
 		await world.run(20);
 		expect(got.map(([type]) => type)).toEqual(['outbox:call-queued', 'outbox:call-reconciled', 'outbox:queue-processing-complete']);
 		expect(got[0]?.[1]).toMatchObject({ item: { id: item.id } });
+	});
+});
+
+describe('refused sends and retries', () => {
+	it('keeps a send refused before queueing as a failed row with its text, across a restart, until fixed and retried', async () => {
+		const world = new World();
+		const store = new Map<string, string>();
+		const kv = { getItem: (k: string) => store.get(k) ?? null, setItem: (k: string, v: string) => void store.set(k, v), removeItem: (k: string) => void store.delete(k) };
+		const tab = world.tab('ann', {}, { rejectedStore: kv });
+		await tab.outbox.ready;
+		const room = tab.chat.room(ROOM);
+		await world.until(() => room.view.get().ready, 1000, 'ready');
+		const outcome = await room.send('x'.repeat(4001));
+		expect(outcome.ok).toBe(false);
+		expect(tab.outbox.count).toBe(0);
+		expect(room.messages).toEqual([expect.objectContaining({ status: 'failed', item: null, body: 'x'.repeat(4001), error: expect.objectContaining({ reason: 'invalid', message: expect.stringMatching(/4000/) }) })]);
+		await tab.outbox.close();
+
+		const again = world.tab('ann', {}, { rejectedStore: kv });
+		await again.outbox.ready;
+		const room2 = again.chat.room(ROOM);
+		await world.until(() => room2.view.get().ready, 1000, 'ready again');
+		const row = room2.messages[0]!;
+		expect(row).toMatchObject({ status: 'failed', body: 'x'.repeat(4001) });
+		await room2.retry(row, 'fixed');
+		await world.until(() => again.outbox.count === 0 && room2.messages.length === 1 && room2.messages[0]?.status === 'sent', 2000, 'fixed text sent');
+		expect(room2.messages.map((m) => m.body)).toEqual(['fixed']);
+		expect(store.size).toBe(0);
+	});
+
+	it('retries a failed send with a changed text as a new action and drops the failed one', async () => {
+		const world = new World();
+		const tab = world.tab('ann');
+		await tab.outbox.ready;
+		const room = tab.chat.room(ROOM);
+		await world.until(() => room.view.get().ready, 1000, 'ready');
+		world.model.intercept = (request) => (request.event === 'send_message' ? error('invalid', 'no swearing') : undefined);
+		await sent(room, 'darn');
+		await world.until(() => room.messages[0]?.status === 'failed', 1000, 'failed');
+		world.model.intercept = null;
+		await room.retry(room.messages[0]!, 'gosh');
+		await world.until(() => tab.outbox.count === 0, 2000, 'sent');
+		await world.run(20);
+		expect(room.messages.map((m) => [m.body, m.status])).toEqual([['gosh', 'sent']]);
+		expect(world.model.messages.map((m) => m.body)).toEqual(['gosh']);
+		await room.discard(room.messages[0]!); // a sent row has no item: nothing happens
+		expect(room.messages).toHaveLength(1);
 	});
 });

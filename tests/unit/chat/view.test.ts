@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { applyServerMessages, createConfirmed, findByClientId, lastSeq } from '../../../src/lib/outbox/core/confirmed.js';
-import { buildView } from '../../../src/lib/outbox/core/optimistic.js';
-import type { ViewMessage } from '../../../src/lib/outbox/core/optimistic.js';
+import { applyServerMessages, createConfirmed, findByClientId, lastSeq } from '../../../src/lib/chat/confirmed.js';
+import { buildView } from '../../../src/lib/chat/view.js';
+import type { ViewMessage } from '../../../src/lib/chat/view.js';
 import type { QueueItem } from '../../../src/lib/outbox/core/queue-item.js';
-import { item, message, ME, OTHER } from './fixtures.js';
+import { item, message, ME, OTHER } from '../outbox/fixtures.js';
 
 const send = (id: string, body: string, extra: Partial<QueueItem> = {}) => item({ id, type: 'send_message', payload: { body }, ...extra });
 const edit = (id: string, target: string, body: string, baseVersion: number, extra: Partial<QueueItem> = {}) =>
