@@ -29,6 +29,7 @@ export function chatFlushOptions(baseUrl = ''): FlushOptions {
 		},
 		body: (topic, actions) => ({ room: roomSlugFromTopic(topic), actions }),
 		isBatchable: (type) => CHAT_TYPES.has(type),
+		acceptsTopic: (topic) => roomSlugFromTopic(topic) !== null,
 		async onConfirmed(topic, replies, get) {
 			const messages = replies.flatMap((reply) => readPushedMessages(reply) ?? []);
 			if (messages.length === 0) return null;

@@ -1,6 +1,6 @@
-/** When the page asks for a background flush (src/lib/app/sw/background-sync.ts). */
+/** When the page asks for a background flush (src/lib/outbox/sw/page.ts). */
 import { describe, expect, it } from 'vitest';
-import { requestBackgroundFlush, watchQueueForBackgroundSync } from '../../../src/lib/app/sw/background-sync';
+import { requestBackgroundFlush, watchQueueForBackgroundSync } from '../../../src/lib/outbox/sw/page';
 import { createQueueItem, type QueueItem } from '../../../src/lib/outbox/core/queue-item';
 
 function fakeOutbox() {

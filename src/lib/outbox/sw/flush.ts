@@ -60,6 +60,8 @@ export interface FlushOptions {
 	toWire?(item: QueueItem): Record<string, unknown>;
 	/** Types the endpoint takes (default: every type). Others hold their lane for a tab to send. */
 	isBatchable?(type: string): boolean;
+	/** Topics the endpoint takes (default: every topic). Other lanes are left to a tab. */
+	acceptsTopic?(topic: string): boolean;
 	/** Maps any error reply to a verdict (default: the Outbox reason table). Use the page's own. */
 	classify?: ErrorClassifier;
 	retry?: Partial<RetryOptions>;
@@ -177,8 +179,13 @@ async function sendAll(options: FlushOptions, deps: FlushDeps, userId: string, r
 	reduceQueue(state, { type: 'restored', items: stored });
 	report.status = state.items.size === 0 ? 'empty' : 'flushed';
 	const isBatchable = options.isBatchable ?? (() => true);
+	const accepts = options.acceptsTopic ?? (() => true);
+	/** Lanes that met a retryable failure: they wait for the browser's next sync, whatever the backoff says. */
+	const held = new Set<string>();
 	for (;;) {
-		const batches = planFlush(state, deps.now(), { maxBatch: options.maxBatch ?? 100, isBatchable }).filter((b) => b.batchable);
+		const batches = planFlush(state, deps.now(), { maxBatch: options.maxBatch ?? 100, isBatchable }).filter(
+			(b) => b.batchable && accepts(b.topic) && !held.has(b.topic)
+		);
 		if (batches.length === 0) break;
 		for (const batch of batches) {
 			const result = await post(options, deps, batch);
@@ -189,16 +196,17 @@ async function sendAll(options: FlushOptions, deps: FlushDeps, userId: string, r
 				return report;
 			}
 			await settleBatch(options, deps, userId, state, batch, result, report);
-			// No network: the rest waits for the browser's next sync.
-			if (result.status === 'closed') return finish(state, report);
+			if (batch.items.some((item) => state.items.get(item.id)?.status === 'queued')) held.add(batch.topic);
 		}
 	}
-	return finish(state, report);
-}
-
-function finish(state: QueueState, report: FlushReport): FlushReport {
-	const left = [...state.items.values()].filter((item) => item.status !== 'failed');
-	report.retry = left.map((item) => item.id);
+	// What a later sync could send: lanes this endpoint takes, headed by a type it takes (a retry, a backoff).
+	// Lanes left to a tab (another topic, or an app type at the head) are no reason to wake the worker again.
+	const left: string[] = [];
+	for (const [topic, lane] of state.lanes) {
+		const head = state.items.get(lane.at(0) ?? '');
+		if (head && accepts(topic) && isBatchable(head.type)) left.push(...lane);
+	}
+	report.retry = left;
 	if (left.length > 0) throw new FlushIncompleteError(`${left.length} item(s) left to send later`, report);
 	return report;
 }
