@@ -49,7 +49,7 @@ const makeItemsSource = `(n, prefix, bodySize) => Array.from({ length: n }, (_, 
 }))`;
 
 test.describe('localforage storage', () => {
-	test('IndexedDB: 10,000 items in one putMany, read back per user, survive a reload in the documented layout', async ({ page }) => {
+	test('IndexedDB: 10,000 items in one write, read back per user, survive a reload in the documented layout', async ({ page }) => {
 		await openKit(page);
 		const first = await page.evaluate(async (makeItems) => {
 			const kit = (window as unknown as KitWindow).__kit;
@@ -58,13 +58,13 @@ test.describe('localforage storage', () => {
 			const driver = await storage.driver();
 			const items = make(10_000, 'a', 180);
 			let t = performance.now();
-			await storage.putMany('u1', items);
+			await storage.write('u1', { put: items });
 			const putMs = performance.now() - t;
-			await storage.putMany('u2', make(3, 'b', 10));
+			await storage.write('u2', { put: make(3, 'b', 10) });
 			t = performance.now();
 			const all = await storage.getAll('u1');
 			const getMs = performance.now() - t;
-			await storage.setMeta('u1', 'cursor:room:lobby', { cursor: 'c-42' });
+			await storage.write('u1', { meta: { ['cursor:room:lobby']: { cursor: 'c-42' } } });
 			return {
 				driver,
 				putMs,
@@ -77,7 +77,7 @@ test.describe('localforage storage', () => {
 			};
 		}, makeItemsSource);
 		console.log(
-			`[kit-adapters] IndexedDB putMany 10,000 items (${first.jsonBytes} B JSON each) in one call: ${first.putMs.toFixed(0)} ms; getAll 10,000: ${first.getMs.toFixed(0)} ms`
+			`[kit-adapters] IndexedDB write of 10,000 items (${first.jsonBytes} B JSON each) in one call: ${first.putMs.toFixed(0)} ms; getAll 10,000: ${first.getMs.toFixed(0)} ms`
 		);
 		expect(first.driver).toBe('indexeddb');
 		expect(first.count).toBe(10_000);
@@ -111,10 +111,10 @@ test.describe('localforage storage', () => {
 			const restored = await storage.getAll('u1');
 			const restoreMs = performance.now() - t;
 			const ids = restored.map((i) => i.id).sort();
-			await storage.removeMany('u1', ids.slice(0, 4_000).concat('no-such-id'));
+			await storage.write('u1', { remove: ids.slice(0, 4_000).concat('no-such-id') });
 			const afterRemove = (await storage.getAll('u1')).length;
 			const meta = await storage.getMeta('u1', 'cursor:room:lobby');
-			await storage.setMeta('u1', 'cursor:room:lobby', null);
+			await storage.write('u1', { meta: { ['cursor:room:lobby']: null } });
 			const metaCleared = await storage.getMeta('u1', 'cursor:room:lobby');
 			await storage.clear('u1');
 			return {
@@ -148,15 +148,15 @@ test.describe('localforage storage', () => {
 			const storage = kit.createLocalforageStorage({ name: 'kit-ls', driver: 'localstorage' });
 			const items = make(10_000, 'a', 180);
 			let t = performance.now();
-			await storage.putMany('u1', items);
+			await storage.write('u1', { put: items });
 			const putMs = performance.now() - t;
-			await storage.putMany('u2', make(2, 'b', 10));
+			await storage.write('u2', { put: make(2, 'b', 10) });
 			t = performance.now();
 			const all = await storage.getAll('u1');
 			const getMs = performance.now() - t;
 			const rawValue = localStorage.getItem('kit-ls/queue/u1/q/a000007');
-			await storage.removeMany('u1', ['a000000', 'a000001']);
-			await storage.setMeta('u1', 'cursor', 'c-1');
+			await storage.write('u1', { remove: ['a000000', 'a000001'] });
+			await storage.write('u1', { meta: { ['cursor']: 'c-1' } });
 			const meta = await storage.getMeta('u1', 'cursor');
 			const left = (await storage.getAll('u1')).length;
 			await storage.clear('u1');
@@ -174,7 +174,7 @@ test.describe('localforage storage', () => {
 			};
 		}, makeItemsSource);
 		console.log(
-			`[kit-adapters] localStorage putMany 10,000 items: ${result.putMs.toFixed(0)} ms; getAll 10,000: ${result.getMs.toFixed(0)} ms`
+			`[kit-adapters] localStorage write of 10,000 items: ${result.putMs.toFixed(0)} ms; getAll 10,000: ${result.getMs.toFixed(0)} ms`
 		);
 		expect(result.driver).toBe('localstorage');
 		expect(result.count).toBe(10_000);
@@ -192,9 +192,9 @@ test.describe('localforage storage', () => {
 			const kit = (window as unknown as KitWindow).__kit;
 			const make = (0, eval)(makeItems) as (n: number, prefix: string, size: number) => QueueItem[];
 			const storage = kit.createLocalforageStorage({ name: 'kit-quota-ls', driver: 'localstorage' });
-			await storage.putMany('u1', make(3, 'keep', 10));
+			await storage.write('u1', { put: make(3, 'keep', 10) });
 			// ~6 M characters: more than Chromium's ~5.2 M per origin.
-			const error = await storage.putMany('u1', make(30, 'big', 200_000)).then(
+			const error = await storage.write('u1', { put: make(30, 'big', 200_000) }).then(
 				() => null,
 				(e: unknown) => e
 			);
@@ -222,8 +222,8 @@ test.describe('localforage storage', () => {
 			const kit = (window as unknown as KitWindow).__kit;
 			const make = (0, eval)(makeItems) as (n: number, prefix: string, size: number) => QueueItem[];
 			const storage = kit.createLocalforageStorage({ name: 'kit-quota-idb', driver: 'indexeddb' });
-			await storage.putMany('u1', make(3, 'keep', 10));
-			const error = await storage.putMany('u1', make(400, 'big', 20_000)).then(
+			await storage.write('u1', { put: make(3, 'keep', 10) });
+			const error = await storage.write('u1', { put: make(400, 'big', 20_000) }).then(
 				() => null,
 				(e: unknown) => e
 			);
@@ -250,12 +250,12 @@ test.describe('localforage storage', () => {
 			const kit = (window as unknown as KitWindow).__kit;
 			const storage = kit.createLocalforageStorage({ name: 'kit-none' });
 			const kinds: unknown[] = [];
-			for (const call of [() => storage.getAll('u1'), () => storage.putMany('u1', []), () => storage.setMeta('u1', 'k', 1), () => storage.driver()]) {
+			for (const call of [() => storage.getAll('u1'), () => storage.write('u1', { put: [] }), () => storage.write('u1', { meta: { ['k']: 1 } }), () => storage.driver()]) {
 				kinds.push(await call().then(() => 'resolved', (e: unknown) => (kit.isStorageError(e) ? e.kind : String(e))));
 			}
 			return kinds;
 		});
-		// putMany of nothing has nothing to write, so it needs no storage.
+		// a write of nothing has nothing to write, so it needs no storage.
 		expect(result).toEqual(['unavailable', 'resolved', 'unavailable', 'unavailable']);
 	});
 });

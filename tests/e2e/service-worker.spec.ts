@@ -106,7 +106,7 @@ test('the worker precaches the build and a reload while offline still renders th
 interface BenchWindow {
 	__sw: {
 		signIn(name: string): Promise<{ token: string; user: { id: string; name: string } }>;
-		createBrowserOutbox(options: unknown): any;
+		createBrowserChat(options: unknown): { outbox: any; chat: any };
 		requestBackgroundFlush(): Promise<boolean>;
 		lockName(userId: string): string;
 		lockHeld(name: string): Promise<boolean>;
@@ -115,6 +115,7 @@ interface BenchWindow {
 		reports: Array<{ ok: boolean; report: { status: string; sent: string[]; failed: string[]; retry: string[]; requests: number } | null }>;
 	};
 	__outbox: any;
+	__chat: any;
 }
 
 /** Sign in on the bench page (the session cookie lands in the context) and start the kit's browser outbox. */
@@ -123,9 +124,10 @@ async function startOutbox(page: Page, name: string, options: { autoConnect?: bo
 		async ({ name, autoConnect }) => {
 			const w = window as unknown as BenchWindow;
 			const { token, user } = await w.__sw.signIn(name);
-			const outbox = w.__sw.createBrowserOutbox({ token: () => token, user, autoConnect });
+			const { outbox, chat } = w.__sw.createBrowserChat({ token: () => token, user, autoConnect });
 			await outbox.ready;
 			w.__outbox = outbox;
+			w.__chat = chat;
 			// As the app's layout does (watchQueueForBackgroundSync): tell the worker who is signed in.
 			await w.__sw.writeSignedInUser(user.id);
 			return user;
@@ -205,7 +207,7 @@ test('scenario 11: pending items, every tab closed, network back: the worker del
 	const view = () =>
 		next.evaluate((room) => {
 			const w = window as unknown as BenchWindow;
-			return (w.__outbox.room(`room:${room}`).messages as Array<{ body: string; status: string; clientId: string }>).map((m) => [m.body, m.status]);
+			return (w.__chat.room(`room:${room}`).messages as Array<{ body: string; status: string; clientId: string }>).map((m) => [m.body, m.status]);
 		}, room);
 	await expect.poll(view, { timeout: 10_000 }).toEqual([['before we went offline', 'sent'], ...bodies.map((b) => [b, 'sent'])]);
 	await next.screenshot({ path: 'test-results/service-worker-scenario-11.png' });
@@ -263,12 +265,12 @@ test('a background flush settles results as the kit does: a refused action fails
 	const tooLong = 'x'.repeat(4001);
 	const ids = await page.evaluate(
 		async ({ room, bodies }) => {
-			const w = window as unknown as BenchWindow & { __sw: { createQueueItem(i: unknown): unknown; nextId(): string; createLocalforageStorage(): { putMany(ns: string, items: unknown[]): Promise<void> } } };
+			const w = window as unknown as BenchWindow & { __sw: { createQueueItem(i: unknown): unknown; nextId(): string; createLocalforageStorage(): { write(ns: string, change: { put: unknown[] }): Promise<void> } } };
 			// Written straight to storage (as a tab would have queued them): the kit's `add` refuses an over-long body up front.
 			const items = bodies.map((body) =>
 				w.__sw.createQueueItem({ id: w.__sw.nextId(), type: 'send_message', topic: `room:${room}`, payload: { body }, createdAt: Date.now() })
 			) as Array<{ id: string }>;
-			await w.__sw.createLocalforageStorage().putMany(w.__outbox.user.id, items);
+			await w.__sw.createLocalforageStorage().write(w.__outbox.user.id, { put: items });
 			return items.map((item) => item.id);
 		},
 		{ room, bodies: ['before', tooLong, 'after'] }

@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { createPhoenixTransport } from '../../../src/lib/outbox/adapters/index.js';
 import { createOutbox, type Outbox } from '../../../src/lib/outbox/index.js';
+import { chatActions, createChat, type ChatActions } from '../../../src/lib/chat/index.js';
 import { MemoryStorage } from '../../../src/lib/outbox/testing/memory-storage.js';
 import { seededRandom } from '../../../src/lib/outbox/testing/seeded-random.js';
 import { socketKeyFor } from '../../../src/lib/server/app.js';
@@ -60,7 +61,8 @@ describe('the kit against the real server', () => {
 				};
 			}
 		});
-		const outbox: Outbox = createOutbox({
+		const outbox: Outbox<ChatActions> = createOutbox({
+			actions: chatActions,
 			deps: { storage: new MemoryStorage(), transport: counted },
 			user,
 			pushTimeoutMs: 5000,
@@ -68,7 +70,8 @@ describe('the kit against the real server', () => {
 			eventTarget: null
 		});
 		await outbox.ready;
-		const rooms = ROOMS.map((slug) => outbox.room(`room:${slug}`));
+		const chat = createChat(outbox, { rejectedStore: null });
+		const rooms = ROOMS.map((slug) => chat.room(`room:${slug}`));
 		await until(() => outbox.connection.get().status === 'connected', 5000, 'connected');
 
 		const made = new Map<string, string[]>(ROOMS.map((slug) => [slug, []]));

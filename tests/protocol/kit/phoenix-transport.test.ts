@@ -12,6 +12,7 @@ import {
 	type PhoenixTransport,
 	type PhoenixTransportOptions
 } from '../../../src/lib/outbox/adapters/phoenix-transport.js';
+import { fetchSessionCheck } from '../../../src/lib/outbox/adapters/session-check.js';
 import type { TransportStatus } from '../../../src/lib/outbox/ports.js';
 import { cid, startServer, until, type TestServer } from '../chat/harness.js';
 
@@ -61,6 +62,8 @@ async function setup(
 			timeout: 3000,
 			...socketOptions
 		},
+		// Outbox's own check: GET /api/session answers 401 for a token it no longer takes.
+		sessionCheck: fetchSessionCheck(`${server.url}/api/session`, () => token),
 		...extra
 	});
 	transports.push(transport);
