@@ -10,6 +10,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { createPhoenixTransport } from '../../src/lib/outbox/adapters/index.js';
 import { createOutbox } from '../../src/lib/outbox/index.js';
+import { chatActions } from '../../src/lib/chat/index.js';
 import { MemoryStorage } from '../../src/lib/outbox/testing/memory-storage.js';
 import { socketKeyFor } from '../../src/lib/server/app.js';
 import { cid, collect, joinRoom, push, startServer, syncAll, until, type TestServer } from './chat/harness.js';
@@ -105,6 +106,7 @@ describe('the kit over LongPoll', () => {
 			socketOptions: { transport: LongPoll as never, reconnectAfterMs: () => 30, rejoinAfterMs: () => 30, timeout: 5000 }
 		});
 		const outbox = createOutbox({
+			actions: chatActions,
 			deps: { storage: new MemoryStorage(), transport },
 			user,
 			pushTimeoutMs: 5000,

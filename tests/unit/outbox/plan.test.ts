@@ -93,15 +93,16 @@ describe('the flush planner', () => {
 		expect(() => planFlush(state, NOW, { maxBatch: 101 })).toThrow(TypeError);
 	});
 
-	it('stays cheap on a 10,000-item queue: a full drain in batches is fast', () => {
+	it('drains a 10,000-item queue over 3 lanes in batches, every item once (timing is in the benchmarks)', () => {
 		const many = Array.from({ length: 10_000 }, (_, i) => item({ id: `q${String(i).padStart(6, '0')}`, createdAt: i, topic: `room:${i % 3}` }));
 		const state = queueWith(...many);
-		const started = performance.now();
 		let confirmed = 0;
+		let batchesSent = 0;
 		for (;;) {
 			const batches = planFlush(state, NOW, { isBatchable });
 			if (batches.length === 0) break;
 			for (const batch of batches) {
+				batchesSent++;
 				reduceQueue(state, { type: 'sendStarted', ids: batch.items.map((i) => i.id), now: NOW });
 				for (const i of batch.items) {
 					reduceQueue(state, { type: 'succeeded', id: i.id, response: {} });
@@ -111,7 +112,7 @@ describe('the flush planner', () => {
 		}
 		expect(confirmed).toBe(10_000);
 		expect(state.items.size).toBe(0);
-		expect(performance.now() - started).toBeLessThan(1000);
+		expect(batchesSent).toBe(3 * Math.ceil(10_000 / 3 / 100));
 	});
 });
 

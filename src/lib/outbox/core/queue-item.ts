@@ -12,7 +12,7 @@ export type QueueItemStatus = 'queued' | 'sending' | 'failed';
 /** Why an attempt failed: the classified server `reason`, or a network outcome (`timeout`, `closed`). */
 export type FailureReason = string;
 
-/** The last failure of an item, as persisted and shown (`message-error`). */
+/** The last failure of an item, as persisted and shown to the user. */
 export interface ItemError {
 	reason: FailureReason;
 	message?: string;
@@ -33,7 +33,7 @@ export function verdictOf(error: { reason: string; verdict?: Verdict }): Verdict
 
 /**
  * One queued user action. `id` is the action's `client_id` (time-sortable),
- * `topic` its lane (`room:<slug>`), `type` the event pushed (`send_message`...).
+ * `topic` its lane (a Phoenix topic such as `list:groceries`), `type` the app's action type.
  *
  * `attempts` counts the failures charged against `maxRetries`: error replies
  * and timeouts. A push cut off by a closed socket is not charged (see
@@ -93,8 +93,8 @@ export interface NewItem {
  * persisted and may be read by a service worker).
  *
  * @example
- * const item = createQueueItem({ id: ids.next(), type: 'send_message',
- *   topic: 'room:lobby', payload: { body: 'hi' }, createdAt: clock.now() });
+ * const item = createQueueItem({ id: ids.next(), type: 'todo_add',
+ *   topic: 'list:groceries', payload: { title: 'milk' }, createdAt: clock.now() });
  */
 export function createQueueItem(input: NewItem): QueueItem {
 	if (!input.id || !input.topic || !input.type) {

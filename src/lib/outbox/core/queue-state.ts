@@ -12,7 +12,7 @@
  *   (they are kept in `items`), so the next-ready scan starts at each lane's
  *   head: O(lanes + batch), never O(queue).
  * - `topics`: Map topic -> Set of every item id of the topic (failed too),
- *   for the per-room optimistic view.
+ *   for the topic's optimistic view.
  * - `counts` per status, and `version`, bumped once per action that changed
  *   anything (subscribers compare versions).
  * Only `reduceQueue` writes; everyone else reads.

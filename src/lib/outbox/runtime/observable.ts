@@ -1,12 +1,12 @@
 /**
- * Observable values for the engine's outputs (connection, queue, error, room
+ * Observable values for the engine's outputs (connection, queue, error, topic
  * views). Each follows the Svelte store contract: `subscribe(listener)` calls
  * the listener at once with the current value, then on every change, and
  * returns the function that stops it. `get()` reads without subscribing.
  *
  * `ComputedValue` is lazy: the engine only marks it stale, and the value is
  * recomputed once per microtask at most, when someone reads or listens. That
- * keeps a 10,000-item flush from rebuilding a list or a room view per item.
+ * keeps a 10,000-item flush from rebuilding a list or a view per item.
  */
 import type { Unsubscribe } from '../ports.js';
 
@@ -86,7 +86,7 @@ export class ComputedValue<T> implements Observable<T> {
 		return () => void this.#listeners.delete(listener);
 	}
 
-	/** Listeners now watching (the room view joins its topic while this is above 0). */
+	/** Listeners now watching. */
 	get listenerCount(): number {
 		return this.#listeners.size;
 	}

@@ -54,7 +54,7 @@ export function createOutboxApi<A extends ActionMap>(engine: Engine): Outbox<A> 
 		setUser: (next) => engine.setUser(normalizeUser(next)),
 		add(type, topic, payload, options = {}) {
 			requireUser('add');
-			if (typeof topic !== 'string' || topic === '') throw new TypeError('add(type, topic, payload): topic must be a non-empty string like "room:lobby"');
+			if (typeof topic !== 'string' || topic === '') throw new TypeError('add(type, topic, payload): topic must be a non-empty string like "list:groceries"');
 			if (!payload || typeof payload !== 'object') throw new TypeError('add(type, topic, payload): payload must be a JSON object');
 			const { dedupeKey } = options;
 			if (dedupeKey !== undefined && (typeof dedupeKey !== 'string' || dedupeKey === '')) {

@@ -1,7 +1,7 @@
 /**
  * Which topics the engine keeps joined, and what it hears about them: every
  * (re)join (the transport rejoins by itself after a reconnect) and a refused
- * join with its `reason`. Open rooms and lanes with queued items share one
+ * join with its `reason`. Held topics and lanes with queued items share one
  * join per topic.
  */
 import type { Transport, Unsubscribe } from '../ports.js';
@@ -49,7 +49,7 @@ export class TopicJoins {
 		return this.isJoined(topic);
 	}
 
-	/** Leave one topic (a room closed); a lane that still needs it joins it again. */
+	/** Leave one topic (released by its last holder); a lane that still needs it joins it again. */
 	leave(topic: string): void {
 		if (!this.#wanted.has(topic)) return;
 		this.#forget(topic);

@@ -93,7 +93,7 @@ export class Topics {
 
 	/** The handle of `name` (one per name). */
 	open(name: string): Topic {
-		if (typeof name !== 'string' || name === '') throw new TypeError('outbox.topic(name): name must be a non-empty string like "room:lobby"');
+		if (typeof name !== 'string' || name === '') throw new TypeError('outbox.topic(name): name must be a non-empty string like "list:groceries"');
 		return (this.entries.get(name) ?? this.#create(name)).topic;
 	}
 
