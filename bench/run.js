@@ -6,7 +6,9 @@ import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { build } from 'vite';
 
-const benches = readdirSync('bench').filter((f) => f.endsWith('.ts'));
+// `npm run bench -- bundle-size` runs one bench; no argument runs them all.
+const only = process.argv.slice(2);
+const benches = readdirSync('bench').filter((f) => f.endsWith('.ts') && (only.length === 0 || only.includes(f.replace(/\.ts$/, ''))));
 mkdirSync('bench/results', { recursive: true });
 const machine = `${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}`;
 const sections = [];
@@ -36,8 +38,11 @@ for (const file of benches) {
 }
 
 const table = (record) =>
-	[`### ${record.bench}`, '', `Run ${record.date} on ${record.machine}.`, '', '| case | messages | seconds | msg/s |', '| --- | ---: | ---: | ---: |',
-		...record.results.map((r) => `| ${r.name} | ${r.messages} | ${r.seconds} | ${r.perSecond.toLocaleString('en')} |`)].join('\n');
+	record.results.every((r) => r.kind === 'bundle')
+		? [`### ${record.bench}`, '', `Run ${record.date} on ${record.machine}.`, '', '| bundle | minified KB | gzip KB | limit |', '| --- | ---: | ---: | ---: |',
+				...record.results.map((r) => `| ${r.name} | ${r.minifiedKb} | ${r.gzipKb} | ${r.limitKb === null ? '' : `≤ ${r.limitKb} KB ${r.gzipKb <= r.limitKb ? '(met)' : '(NOT met)'}`} |`)].join('\n')
+		: [`### ${record.bench}`, '', `Run ${record.date} on ${record.machine}.`, '', '| case | messages | seconds | msg/s |', '| --- | ---: | ---: | ---: |',
+				...record.results.map((r) => `| ${r.name} | ${r.messages} | ${r.seconds} | ${r.perSecond.toLocaleString('en')} |`)].join('\n');
 
 const previous = (() => {
 	try {
@@ -47,5 +52,11 @@ const previous = (() => {
 	}
 })();
 const intro = '# Benchmarks\n\nProduced by `npm run bench` (bench/run.js); raw numbers in `bench/results/*.json`. Every case of one table ran in the same run on the same machine, so compare within a table.\n';
-writeFileSync('BENCHMARKS.md', intro + '\n' + sections.map(table).join('\n\n') + '\n');
+// Every bench's latest record (the ones not run now keep their own date and machine).
+const records = readdirSync('bench/results')
+	.filter((f) => f.endsWith('.json'))
+	.map((f) => JSON.parse(readFileSync(`bench/results/${f}`, 'utf8')))
+	.filter((r) => Array.isArray(r.results) && typeof r.bench === 'string')
+	.sort((a, b) => a.bench.localeCompare(b.bench));
+writeFileSync('BENCHMARKS.md', intro + '\n' + records.map(table).join('\n\n') + '\n');
 if (previous) console.log('\nBENCHMARKS.md updated');

@@ -1,5 +1,5 @@
 // `npm test`: every suite, in order, failing loudly and never skipping.
-//   1. svelte-check (types, strict)
+//   1. svelte-check (types, strict); the kit package built and linted (publint)
 //   2. vitest: unit + protocol (the real server, the official phoenix client;
 //      PostgreSQL for the cluster suites: started or installed by postgres.js)
 //   3. Playwright in Chromium against the built app (installs Debian's
@@ -57,6 +57,8 @@ for (const file of ['vitest.json', 'playwright.json']) {
 
 run('sync', 'npx', ['svelte-kit', 'sync']);
 run('types', 'npx', ['svelte-check', '--tsconfig', './tsconfig.json', '--fail-on-warnings', '--output', 'human']);
+// The kit as the npm package `outbox`: svelte-package builds dist/, publint checks what a user installs.
+run('package', 'npm', ['run', 'package']);
 let databaseUrl;
 try {
 	databaseUrl = await ensurePostgres({ install: true });
