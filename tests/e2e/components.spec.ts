@@ -18,8 +18,11 @@ test.beforeEach(async ({ page }) => {
 test('the connection banner says offline, reconnecting or signed out, and is absent when connected', async ({ page }) => {
 	const offline = gallery(page, 'banner-offline').getByTestId('connection-banner');
 	await expect(offline).toContainText(OFFLINE);
-	await expect(offline).toHaveAttribute('role', 'status');
-	await expect(offline).toHaveAttribute('aria-live', 'polite');
+	// The banner is not live itself; its always-present region speaks changes (tests/e2e/a11y/announcements.spec.ts).
+	await expect(offline).not.toHaveAttribute('aria-live');
+	const region = gallery(page, 'banner-offline').getByTestId('connection-announcer');
+	await expect(region).toHaveAttribute('role', 'status');
+	await expect(region).toHaveAttribute('aria-live', 'polite');
 	await expect(offline.getByRole('button', { name: 'Retry now' })).toBeVisible();
 
 	const connecting = gallery(page, 'banner-connecting').getByTestId('connection-banner');
@@ -237,7 +240,8 @@ test('force sync delivers pending rows and the toast says "Synced N actions", th
 	await page.getByTestId('force-sync').first().click();
 	const toast = page.getByTestId('sync-toast');
 	await expect(toast).toHaveText('Synced 2 actions');
-	await expect(toast).toHaveAttribute('role', 'status');
+	await expect(page.getByTestId('sync-announcer')).toHaveText('Synced 2 actions');
+	await expect(page.getByTestId('sync-announcer')).toHaveAttribute('role', 'status');
 	const chat = gallery(page, 'chat');
 	await expect(chat.locator('[data-client-id="p-1"]')).toHaveAttribute('data-status', 'sent');
 	await expect(chat.locator('[data-client-id="p-1"]')).toHaveAttribute('data-seq', '7');
@@ -245,8 +249,8 @@ test('force sync delivers pending rows and the toast says "Synced N actions", th
 	await expect(toast).toHaveCount(0, { timeout: 6000 });
 
 	await page.getByTestId('gallery-toast-1').click();
-	// DESIGN.md's words exactly, also for one.
-	await expect(toast).toHaveText('Synced 1 actions');
+	// DESIGN.md's words exactly: singular for one.
+	await expect(toast).toHaveText('Synced 1 action');
 	await toast.getByRole('button', { name: 'Dismiss' }).click();
 	await expect(toast).toHaveCount(0);
 });

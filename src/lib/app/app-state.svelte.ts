@@ -120,7 +120,7 @@ export class AppState {
 	get signedOut(): boolean {
 		return this.connection.reason === 'unauthorized' || this.error.current?.kind === 'unauthorized';
 	}
-	/** Actions confirmed by the last sync run, while the toast shows; null: no toast. */
+	/** Actions confirmed by the last sync run (never 0), while the toast shows; null: no toast. */
 	get toast(): number | null {
 		return this.#toast;
 	}
@@ -187,26 +187,22 @@ export class AppState {
 		if (this.outbox.user) void this.outbox.flush();
 	}
 
-	/** "Sync now": send what waits, then ask the server for every open room's changes. */
+	/**
+	 * "Sync now": send what waits, then ask the server for every open room's
+	 * changes. The toast counts what it delivered; with nothing waiting there
+	 * is no toast ("Synced 0 actions" says nothing useful).
+	 */
 	async forceSync(): Promise<void> {
 		if (this.#syncing || !this.outbox.user) return;
 		this.#syncing = true;
 		this.#forcing = true;
-		const before = this.#toast;
-		let delivered = false;
-		const stop = this.outbox.events.on('queue-processing-complete', ({ reconciled }) => {
-			if (reconciled > 0) delivered = true;
-		});
 		try {
 			if (this.outbox.connection.get().status !== 'connected') this.outbox.reconnect();
 			await this.outbox.sync();
 		} finally {
-			stop();
 			this.#forcing = false;
 			this.#syncing = false;
 		}
-		// Nothing was waiting: still say the sync ran (unless a toast is up already).
-		if (!delivered && before === null && this.#toast === null && this.outbox.connection.get().status === 'connected') this.#toast = 0;
 	}
 
 	close(): void {

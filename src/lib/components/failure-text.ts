@@ -16,25 +16,38 @@ import type { ItemError } from '../outbox/index.js';
 export function failureText(error: ItemError | null, action: string = 'send_message'): string {
 	const lead = LEADS[action] ?? 'Not sent';
 	if (!error) return `${lead}.`;
+	if (error.reason === 'conflict') return `Not applied: ${failureReason(error)}`;
+	return `${lead}: ${failureReason(error)}`;
+}
+
+/**
+ * Just the why of a failure, without the lead: what a screen reader hears
+ * after "Failed: " (`announcements.ts`).
+ *
+ * @example
+ * failureReason({ reason: 'timeout', verdict: 'retry', at: 0 }) // "the server didn't answer in time"
+ */
+export function failureReason(error: ItemError | null): string {
+	if (!error) return 'no reason given';
 	switch (error.reason) {
 		case 'invalid':
-			return `${lead}: ${serverWords(error.message) ?? 'the message was refused'}`;
+			return serverWords(error.message) ?? 'the message was refused';
 		case 'forbidden':
-			return `${lead}: you're not allowed to do that here`;
+			return "you're not allowed to do that here";
 		case 'unauthorized':
-			return `${lead}: you're signed out`;
+			return "you're signed out";
 		case 'conflict':
-			return 'Not applied: the message changed or was deleted meanwhile';
+			return 'the message changed or was deleted meanwhile';
 		case 'rate_limited':
-			return `${lead}: too many messages at once — try again in a moment`;
+			return 'too many messages at once — try again in a moment';
 		case 'internal':
-			return `${lead}: the server had a problem — try again`;
+			return 'the server had a problem — try again';
 		case 'timeout':
-			return `${lead}: the server didn't answer in time`;
+			return "the server didn't answer in time";
 		case 'closed':
-			return `${lead}: the connection was lost`;
+			return 'the connection was lost';
 		default:
-			return `${lead}: ${serverWords(error.message) ?? error.reason}`;
+			return serverWords(error.message) ?? error.reason;
 	}
 }
 

@@ -19,5 +19,7 @@ export type { RoomEntry } from './RoomList.svelte';
 export { default as SignInForm } from './SignInForm.svelte';
 export { default as Icon } from './Icon.svelte';
 export type { IconName } from './Icon.svelte';
-export { failureText } from './failure-text.js';
+export { failureText, failureReason } from './failure-text.js';
+export { focusableIn, focusIsLost, focusPageHeading, keepFocus, trapTab, type LostFocus } from './focus.js';
+export { Announcer } from './announcer.svelte.js';
 export { slugify, isSlug } from './slug.js';

@@ -146,6 +146,27 @@ describe('room facade', () => {
 });
 
 describe('room snapshot', () => {
+	it("a room opened before the user's queue has loaded still gets that user's snapshot, never another user's", async () => {
+		const world = new World();
+		world.model.post('lobby', 'bob', 'ann saw this');
+		const first = world.tab('ann');
+		const seen = first.chat.room(ROOM);
+		await world.until(() => seen.messages.length === 1, 1000, 'loaded');
+		await world.run(50);
+		await first.outbox.close();
+
+		const second = world.tab('ann'); // setUser is under way: the queue is not loaded yet
+		second.pair.setReachable(false);
+		const early = second.chat.room(ROOM);
+		await world.run(100);
+		expect(early.messages.map((m) => m.body)).toEqual(['ann saw this']);
+
+		await second.outbox.setUser('carol'); // carol has no snapshot here: she must not see ann's
+		await world.run(100);
+		expect(early.messages).toEqual([]);
+		expect(early.view.get().ready).toBe(false);
+	});
+
 	it('an empty room is stored too (its cursor), so a restart offline shows it ready and a later sync starts from there', async () => {
 		const world = new World();
 		const first = world.tab('ann');

@@ -95,12 +95,13 @@ export function createOutboxApi<A extends ActionMap>(engine: Engine): Outbox<A> 
 		settled: (item) => pending.wait(item as QueueItem) as never,
 		sync: (topic) => engine.sync(topic === undefined ? [...topics.entries.keys()] : [topic]),
 		topic: (name) => topics.open(name),
+		// The signed-in user's values (the user at the time of the call, even while their queue is still loading).
 		meta: {
-			get: (key) => store.getMeta(key),
-			set: (key, value) => {
-				requireUser('meta.set');
-				return store.setMeta(key, value);
-			}
+			get: (key) => {
+				const user = engine.user;
+				return user === null ? Promise.resolve(null) : store.getMeta(user.id, key);
+			},
+			set: (key, value) => store.setMeta(requireUser('meta.set').id, key, value)
 		},
 		reconnect: () => engine.reconnectNow(),
 		clearError: () => engine.error.set(null),

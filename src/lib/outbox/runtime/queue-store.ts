@@ -188,17 +188,13 @@ export class QueueStore {
 		return this.run(noop);
 	}
 
-	/** A small JSON value stored beside the current user's queue, or null. */
-	getMeta(key: string): Promise<unknown> {
-		const namespace = this.namespace;
-		if (namespace === null) return Promise.resolve(null);
+	/** A small JSON value stored beside a user's queue, or null; read after the storage work queued before (a user's load). */
+	getMeta(namespace: string, key: string): Promise<unknown> {
 		return this.run(() => this.#hooks.storage.getMeta(namespace, key));
 	}
 
-	/** Store a small JSON value beside the current user's queue (null deletes it), after the writes queued before. */
-	setMeta(key: string, value: unknown): Promise<void> {
-		const namespace = this.namespace;
-		if (namespace === null) return Promise.reject(new Error('setMeta: no user is set'));
+	/** Store a small JSON value beside a user's queue (null deletes it), after the storage work queued before. */
+	setMeta(namespace: string, key: string, value: unknown): Promise<void> {
 		return this.run(() => this.#hooks.storage.write(namespace, { meta: { [key]: value ?? null } }));
 	}
 
