@@ -19,7 +19,7 @@
 import { getContext, hasContext, setContext } from 'svelte';
 import { createBrowserChat, type Chat, type ChatActions, type Room } from '../chat/index.js';
 import type { Outbox } from '../outbox/index.js';
-import { OutboxConnection, OutboxErrorState, OutboxQueue } from '../outbox/svelte/index.js';
+import { OutboxConnection, OutboxErrorState, OutboxQueue, OutboxStorage } from '../outbox/svelte/index.js';
 import { FLUSH_REPORT, type FlushReportMessage } from '../outbox/sw/index.js';
 import { clearSession, loadSession, revokeSession, saveSession, SESSION_KEY, signIn, type Session } from './session.js';
 import { RoomDirectory } from './room-directory.svelte.js';
@@ -33,6 +33,8 @@ export class AppState {
 	readonly connection: OutboxConnection;
 	readonly queue: OutboxQueue;
 	readonly error: OutboxErrorState;
+	/** Whether the queue can be saved durably (the storage warning). */
+	readonly storage: OutboxStorage;
 	readonly rooms: RoomDirectory;
 	#session = $state<Session | null>(null);
 	#online = $state(true);
@@ -55,6 +57,7 @@ export class AppState {
 		this.connection = new OutboxConnection(this.outbox);
 		this.queue = new OutboxQueue(this.outbox);
 		this.error = new OutboxErrorState(this.outbox);
+		this.storage = new OutboxStorage(this.outbox);
 		this.rooms = new RoomDirectory(() => this.#session);
 
 		const { connectivity } = this.outbox.deps;

@@ -29,3 +29,20 @@ export function rowTime(row: { message: { inserted_at: string } | null; item: { 
 	if (row.message) return new Date(row.message.inserted_at);
 	return row.item ? new Date(row.item.createdAt) : null;
 }
+
+/**
+ * "Last synced just now / 5 min ago / 3 h ago / on Mar 14", from a sync time
+ * and now (both ms since the epoch).
+ *
+ * @example
+ * syncedAgo(Date.now() - 5 * 60_000, Date.now()) // "Last synced 5 min ago"
+ */
+export function syncedAgo(at: number, now: number): string {
+	const minutes = Math.floor(Math.max(0, now - at) / 60_000);
+	if (minutes < 1) return 'Last synced just now';
+	if (minutes < 60) return `Last synced ${minutes} min ago`;
+	const hours = Math.floor(minutes / 60);
+	if (hours < 24) return `Last synced ${hours} h ago`;
+	const days = Math.floor(hours / 24);
+	return days === 1 ? 'Last synced yesterday' : `Last synced ${days} days ago`;
+}

@@ -17,6 +17,7 @@ export { default as ForceSyncButton } from './ForceSyncButton.svelte';
 export { default as RoomList } from './RoomList.svelte';
 export type { RoomEntry } from './RoomList.svelte';
 export { default as SignInForm } from './SignInForm.svelte';
+export { default as StorageWarning } from './StorageWarning.svelte';
 export { default as Icon } from './Icon.svelte';
 export type { IconName } from './Icon.svelte';
 export { failureText, failureReason } from './failure-text.js';

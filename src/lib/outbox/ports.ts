@@ -64,6 +64,16 @@ export interface QueueStorage {
 	clear(namespace: string): Promise<void>;
 	/** A small JSON value kept beside the queue (a topic's sync cursor, say), or null. */
 	getMeta(namespace: string, key: string): Promise<unknown>;
+	/** Where the queue lives and whether the browser promised to keep it (optional; never rejects). */
+	describe?(): Promise<StorageDescription>;
+}
+
+/** What a storage says of itself: its driver, and whether the browser will not evict it (`navigator.storage.persist()`). */
+export interface StorageDescription {
+	/** `indexeddb`, `localstorage`, `memory`..., or null when no driver could open. */
+	driver: string | null;
+	/** true: persistence granted; false: refused (the browser may clear it under storage pressure); null: unknown. */
+	persisted: boolean | null;
 }
 
 /** A push's or join's result, as the wire gave it (an error's `response` is the server's reply as it came). Never a rejection. */

@@ -20,7 +20,7 @@
  */
 import localforage from 'localforage';
 import type { QueueItem } from '../core/queue-item.js';
-import { StorageError, type QueueStorage, type StorageWrite } from '../ports.js';
+import { StorageError, type QueueStorage, type StorageDescription, type StorageWrite } from '../ports.js';
 import { DEFAULT_DB_NAME, QUEUE_STORE, itemKey, itemPrefix, metaKey, namespacePrefix } from './storage-layout.js';
 import { idbBackend, type IdbOwner } from './idb-backend.js';
 
@@ -65,7 +65,7 @@ export function createLocalforageStorage(options: LocalforageStorageOptions = {}
 	if (!['indexeddb', 'localstorage', 'auto'].includes(driver)) {
 		throw new TypeError(`createLocalforageStorage: driver must be 'indexeddb', 'localstorage' or 'auto', not ${String(driver)}`);
 	}
-	requestPersistence();
+	const persisted = requestPersistence();
 	let opening: Promise<StorageBackend> | null = null;
 	const backend = () =>
 		(opening ??= openBackend(name, driver).catch((error: unknown) => {
@@ -89,7 +89,14 @@ export function createLocalforageStorage(options: LocalforageStorageOptions = {}
 			return puts.length === 0 && removes.length === 0 ? Promise.resolve() : run('write', (b) => b.write(puts, removes));
 		},
 		clear: (ns) => run('clear', (b) => b.removePrefixed(namespacePrefix(ns))),
-		getMeta: (ns, key) => run('getMeta', async (b) => (await b.get(metaKey(ns, key))) ?? null)
+		getMeta: (ns, key) => run('getMeta', async (b) => (await b.get(metaKey(ns, key))) ?? null),
+		async describe(): Promise<StorageDescription> {
+			const driver = await backend().then(
+				(b) => b.driver,
+				() => null
+			);
+			return { driver, persisted: await persisted };
+		}
 	};
 }
 
@@ -176,16 +183,22 @@ export function toStorageError(error: unknown, what: string): StorageError {
 	return new StorageError('unavailable', `queue storage is unavailable (${what}${detail})`, { cause: error });
 }
 
-let persistenceRequested = false;
+let persistence: Promise<boolean | null> | null = null;
 
-/** Ask once per page that the browser not evict our storage; best effort, never throws. */
-function requestPersistence(): void {
-	if (persistenceRequested) return;
-	persistenceRequested = true;
-	try {
-		const result = globalThis.navigator?.storage?.persist?.();
-		if (result && typeof result.catch === 'function') result.catch(() => {});
-	} catch {
-		// not offered here (Node, old browsers, opaque origins)
-	}
+/**
+ * Ask once per page that the browser not evict our storage. Resolves with
+ * its answer (null where it cannot be asked: Node, old browsers, workers);
+ * never rejects. Refused is common on a first visit: the app may say so.
+ */
+function requestPersistence(): Promise<boolean | null> {
+	persistence ??= (async () => {
+		try {
+			const storage = globalThis.navigator?.storage;
+			if (typeof storage?.persist !== 'function') return null;
+			return (await storage.persisted?.()) || (await storage.persist());
+		} catch {
+			return null; // not offered here (opaque origins, some privacy modes)
+		}
+	})();
+	return persistence;
 }

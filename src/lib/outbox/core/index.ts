@@ -11,3 +11,4 @@ export * from './reconcile.js';
 export * from './session.js';
 export * from './events.js';
 export * from './ids.js';
+export * from './figures.js';

@@ -1,6 +1,6 @@
 /** The runtime: `createOutbox` and what it hands out. */
 export { createOutbox } from './engine.js';
-export type { Outbox, OutboxError, AddOptions, ItemOf } from './types.js';
+export type { Outbox, OutboxError, AddOptions, ItemOf, StorageState } from './types.js';
 export type { OutboxOptions, OutboxUser } from './options.js';
 export { alwaysOnline, soloTab, systemClock } from './options.js';
 export type {

@@ -39,6 +39,8 @@ export function createOutboxApi<A extends ActionMap>(engine: Engine): Outbox<A> 
 		session: engine.session,
 		queue: store.snapshot,
 		error: engine.error,
+		storage: engine.storage,
+		figures: engine.figures,
 		get user() {
 			return engine.user;
 		},

@@ -37,8 +37,8 @@ export interface SendLoopHooks {
 	ensureJoined(topic: string): boolean;
 	/** An item's outcome is known, just before it is reduced (a view merges the server's copy first: no flicker). */
 	settling(item: QueueItem, outcome: Outcome): void;
-	/** A reducer result from settling (sync requests, sign-in). */
-	settled(result: QueueResult): void;
+	/** An item was settled: its outcome and the reducer's result (sync requests, sign-in). */
+	settled(item: QueueItem, outcome: Outcome, result: QueueResult): void;
 	/** After every pump (the engine starts syncs whose lanes are flushed). */
 	pumped(): void;
 }
@@ -137,7 +137,7 @@ export class SendLoop {
 				outcome.kind === 'ok'
 					? store.apply({ type: 'succeeded', id: item.id, response: outcome.response })
 					: store.apply({ type: 'failed', id: item.id, failure: outcome, now: clock.now() });
-			this.#hooks.settled(result);
+			this.#hooks.settled(item, outcome, result);
 		});
 		this.schedule();
 	}

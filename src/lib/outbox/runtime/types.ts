@@ -1,5 +1,6 @@
 /** The engine's public face: `Outbox`, what `createOutbox` returns. */
 import type { Emitter, OutboxEventMap } from '../core/events.js';
+import type { QueueFigures } from '../core/figures.js';
 import type { QueueItem } from '../core/queue-item.js';
 import type { SessionState } from '../core/session.js';
 import type { OutboxDeps, StorageErrorKind, Unsubscribe } from '../ports.js';
@@ -16,6 +17,19 @@ export interface OutboxError {
 	message: string;
 	/** Clock time it happened. */
 	at: number;
+}
+
+/**
+ * Can the queue be saved durably? `trouble` is what to tell the user: the
+ * device is full (`quota`), storage refuses (`unavailable`), only
+ * localStorage is there (`no-indexeddb`: small, and a service worker cannot
+ * read it), or the browser may clear it under storage pressure
+ * (`not-persistent`: `navigator.storage.persist()` was refused). Null: all is well.
+ */
+export interface StorageState {
+	driver: string | null;
+	persisted: boolean | null;
+	trouble: 'quota' | 'unavailable' | 'no-indexeddb' | 'not-persistent' | null;
 }
 
 /** Options of one `add`. */
@@ -46,6 +60,10 @@ export interface Outbox<A extends ActionMap = ActionMap> {
 	readonly queue: Observable<QueueSnapshot>;
 	/** Quota / unavailable storage, or a refused session; null when all is well. */
 	readonly error: Observable<OutboxError | null>;
+	/** Whether the queue can be saved durably, and why not (for a warning the user can act on). */
+	readonly storage: Observable<StorageState>;
+	/** Queue depth, oldest unsent item, last flush, latency p50/p95, retries, failure rate (updated by events, no polling). */
+	readonly figures: Observable<QueueFigures>;
 	readonly user: OutboxUser | null;
 	/** Resolves when the last `setUser` has loaded the user's queue. */
 	readonly ready: Promise<void>;

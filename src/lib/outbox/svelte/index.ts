@@ -2,4 +2,5 @@
 export * from './stores.js';
 export * from './context.js';
 export { ObservableState } from './observable-state.svelte.js';
-export { OutboxConnection, OutboxErrorState, OutboxQueue } from './runes.svelte.js';
+export { OutboxConnection, OutboxErrorState, OutboxFigures, OutboxQueue, OutboxStorage } from './runes.svelte.js';
+export { guardUnload, pendingTitle, type UnloadGuarded, type UnloadTarget } from './unload.js';

@@ -8,8 +8,9 @@
  * const todos = new ObservableState(outbox.topic('list:groceries').view(confirmedTodos));
  * // {#each todos.current as todo (todo.id)} ... {/each}
  */
+import type { QueueFigures } from '../core/figures.js';
 import type { QueueItem } from '../core/queue-item.js';
-import type { ConnectionState, Outbox, OutboxError, QueueSnapshot } from '../runtime/index.js';
+import type { ConnectionState, Outbox, OutboxError, QueueSnapshot, StorageState } from '../runtime/index.js';
 import { ObservableState } from './observable-state.svelte.js';
 
 /** The connection store's value, field by field. */
@@ -60,5 +61,30 @@ export class OutboxErrorState {
 	}
 	get current(): OutboxError | null {
 		return this.#state.current;
+	}
+}
+
+/** The queue's figures (depth, oldest unsent, last flush, latency, retries, failure rate). */
+export class OutboxFigures {
+	#state: ObservableState<QueueFigures>;
+	constructor(outbox: Pick<Outbox, 'figures'>) {
+		this.#state = new ObservableState(outbox.figures);
+	}
+	get current(): QueueFigures {
+		return this.#state.current;
+	}
+}
+
+/** Whether the queue can be saved durably (`trouble` is what to warn about, or null). */
+export class OutboxStorage {
+	#state: ObservableState<StorageState>;
+	constructor(outbox: Pick<Outbox, 'storage'>) {
+		this.#state = new ObservableState(outbox.storage);
+	}
+	get current(): StorageState {
+		return this.#state.current;
+	}
+	get trouble(): StorageState['trouble'] {
+		return this.#state.current.trouble;
 	}
 }

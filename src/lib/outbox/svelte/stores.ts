@@ -9,7 +9,8 @@
  * const todos = toReadable(outbox.topic('list:groceries').view(confirmedTodos)); // $todos
  */
 import { readable, type Readable } from 'svelte/store';
-import type { ConnectionState, Observable, Outbox, OutboxError, QueueSnapshot } from '../runtime/index.js';
+import type { QueueFigures } from '../core/figures.js';
+import type { ConnectionState, Observable, Outbox, OutboxError, QueueSnapshot, StorageState } from '../runtime/index.js';
 
 /** A `Readable` over an engine observable. */
 export function toReadable<T>(source: Observable<T>): Readable<T> {
@@ -31,10 +32,22 @@ export function errorStore(outbox: Outbox): Readable<OutboxError | null> {
 	return toReadable(outbox.error);
 }
 
+/** The queue's figures. */
+export function figuresStore(outbox: Outbox): Readable<QueueFigures> {
+	return toReadable(outbox.figures);
+}
+
+/** Whether the queue can be saved durably. */
+export function storageStore(outbox: Outbox): Readable<StorageState> {
+	return toReadable(outbox.storage);
+}
+
 export interface OutboxStores {
 	connection: Readable<ConnectionState>;
 	queue: Readable<QueueSnapshot>;
 	error: Readable<OutboxError | null>;
+	figures: Readable<QueueFigures>;
+	storage: Readable<StorageState>;
 }
 
 /** Every store of one engine. Make them once per app instance (see `setOutboxContext`). */
@@ -42,6 +55,8 @@ export function createOutboxStores(outbox: Outbox): OutboxStores {
 	return {
 		connection: connectionStore(outbox),
 		queue: queueStore(outbox),
-		error: errorStore(outbox)
+		error: errorStore(outbox),
+		figures: figuresStore(outbox),
+		storage: storageStore(outbox)
 	};
 }

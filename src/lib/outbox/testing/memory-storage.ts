@@ -5,7 +5,7 @@
  * two tabs of one browser.
  */
 import type { QueueItem } from '../core/queue-item.js';
-import type { QueueStorage, StorageErrorKind, StorageWrite } from '../ports.js';
+import type { QueueStorage, StorageDescription, StorageErrorKind, StorageWrite } from '../ports.js';
 import { StorageError } from '../ports.js';
 
 export interface MemoryStorageOptions {
@@ -88,6 +88,13 @@ export class MemoryStorage implements QueueStorage {
 		this.#check('read');
 		const json = this.#meta.get(namespace)?.get(key);
 		return json === undefined ? null : JSON.parse(json);
+	}
+
+	/** What `describe()` answers (a test sets `persisted: false` to play a browser that refused persistence). */
+	description: StorageDescription = { driver: 'memory', persisted: true };
+
+	async describe(): Promise<StorageDescription> {
+		return { ...this.description };
 	}
 
 	/** What a namespace holds now, synchronously, sorted by id (for assertions). */
