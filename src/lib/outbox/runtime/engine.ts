@@ -19,20 +19,21 @@
  * (`replicated`) and never send.
  */
 import type { OutboxEvent, OutboxEventMap } from '../core/events.js';
-import { createEmitter, domEventType, emitAll, outboxEvent } from '../core/events.js';
-import { createFigureSamples, EMPTY_EVENT_FIGURES, foldFigures, queueFigures, type EventFigures, type QueueFigures } from '../core/figures.js';
+import { createEmitter, outboxEvent } from '../core/events.js';
 import { errorOutcome } from '../core/outcomes.js';
 import { isLaneFlushed } from '../core/plan.js';
 import type { Outcome, QueueItem } from '../core/queue-item.js';
 import type { QueueResult } from '../core/queue.js';
 import type { SessionEvent, SessionState } from '../core/session.js';
 import { reduceSession, SIGNED_OUT, sessionUser } from '../core/session.js';
-import { isStorageError, type StorageDescription, type Unsubscribe } from '../ports.js';
+import { isStorageError, type Unsubscribe } from '../ports.js';
 import type { ActionMap, ActionRegistry } from './action-registry.js';
 import { createActionRegistry } from './action-registry.js';
 import type { ConnectionState } from './connection-state.js';
 import { deriveConnection, INITIAL_CONNECTION } from './connection-state.js';
-import { ComputedValue, WritableValue } from './observable.js';
+import { WritableValue } from './observable.js';
+import { EngineHealth } from './health.js';
+import { createEventSink } from './emit.js';
 import type { OutboxOptions, OutboxUser, ResolvedOptions } from './options.js';
 import { normalizeUser, resolveOptions } from './options.js';
 import { createOutboxApi } from './outbox-api.js';
@@ -41,7 +42,7 @@ import { QueueStore } from './queue-store.js';
 import { SendLoop } from './send-loop.js';
 import { TopicJoins } from './topic-joins.js';
 import { Topics } from './topics.js';
-import type { Outbox, OutboxError, StorageState } from './types.js';
+import type { Outbox, OutboxError } from './types.js';
 
 /**
  * Create an engine. Nothing browser-specific here: pass the ports (or use
@@ -71,12 +72,9 @@ export class Engine {
 	readonly topics: Topics;
 	readonly loop: SendLoop;
 	readonly pending: PendingCalls;
-	readonly figures: ComputedValue<QueueFigures>;
-	readonly storage: ComputedValue<StorageState>;
+	readonly health: EngineHealth;
 	ready: Promise<void> = Promise.resolve();
-	#eventFigures: EventFigures = EMPTY_EVENT_FIGURES;
-	#samples = createFigureSamples();
-	#storageInfo: StorageDescription = { driver: null, persisted: null };
+	readonly #emit: (events: readonly OutboxEvent[]) => void;
 	#flushWaiters: Array<() => void> = [];
 	#stops: Unsubscribe[] = [];
 	#wasOnline: boolean;
@@ -85,6 +83,7 @@ export class Engine {
 		this.o = o;
 		this.registry = registry;
 		const { clock, storage, transport, connectivity, tabs } = o.deps;
+		this.#emit = createEventSink(this.emitter, registry, () => this.health, o.eventTarget);
 		this.pending = new PendingCalls((item, response) => {
 			const decode = registry.get(item.type)?.reply;
 			return decode ? decode(response) : response;
@@ -104,7 +103,7 @@ export class Engine {
 			},
 			changed: (result) => {
 				this.topics.invalidateItems();
-				this.figures.invalidate();
+				this.health.queueChanged();
 				this.pending.observe(result, this.store.state);
 				this.loop.schedule();
 			}
@@ -144,16 +143,8 @@ export class Engine {
 			pumped: () => this.#pumped()
 		});
 
-		this.figures = new ComputedValue(() => queueFigures(this.#eventFigures, this.store.state));
-		this.storage = new ComputedValue(() => storageState(this.#storageInfo, this.error.get()));
-		this.#stops.push(this.error.subscribe(() => this.storage.invalidate()));
-		void storage.describe?.().then(
-			(info) => {
-				this.#storageInfo = info;
-				this.storage.invalidate();
-			},
-			() => {}
-		);
+		this.health = new EngineHealth(() => this.store.state, storage, this.error, () => clock.now());
+		this.#stops.push(this.health.stop);
 
 		this.#wasOnline = connectivity.current().online;
 		this.#stops.push(
@@ -308,7 +299,7 @@ export class Engine {
 	}
 
 	#settled(item: QueueItem, outcome: Outcome, result: QueueResult): void {
-		if (outcome.kind !== 'ok' && this.store.state.items.get(item.id)?.status === 'queued') this.#fold([], 1);
+		if (outcome.kind !== 'ok' && this.store.state.items.get(item.id)?.status === 'queued') this.health.observe([], 1);
 		for (const topic of result.syncTopics) this.topics.get(topic)?.topic.requestSync();
 		if (result.signInRequired) this.#dispatch({ type: 'refused' });
 	}
@@ -331,49 +322,4 @@ export class Engine {
 			void this.topics.runSync(entry);
 		}
 	}
-
-	#fold(events: readonly OutboxEvent[], retried: number): void {
-		const next = foldFigures(this.#eventFigures, this.#samples, events, retried, this.o.deps.clock.now());
-		if (next === this.#eventFigures) return;
-		this.#eventFigures = next;
-		this.figures.invalidate();
-	}
-
-	#emit(events: readonly OutboxEvent[]): void {
-		this.#fold(events, 0);
-		const target = this.o.eventTarget;
-		if (target) for (const event of events) target.dispatchEvent(new CustomEvent(domEventType(event.type), { detail: event.detail }));
-		try {
-			emitAll(this.emitter, events);
-		} catch (listenerError) {
-			// A listener's bug must not stop the engine; report it where it can be seen.
-			queueMicrotask(() => {
-				throw listenerError;
-			});
-		}
-		for (const event of events) {
-			if (event.type === 'call-rolled-back') this.#undo(event.detail.item, event.detail.reason);
-		}
-	}
-
-	#undo(item: QueueItem, reason: string): void {
-		const undo = this.registry.get(item.type)?.undo;
-		if (!undo) return;
-		try {
-			undo(item, reason);
-		} catch (error) {
-			queueMicrotask(() => {
-				throw error;
-			});
-		}
-	}
-}
-
-/** What to tell the user about storage: an error first, then a driver that is not durable, then refused persistence. */
-function storageState(info: StorageDescription, error: OutboxError | null): StorageState {
-	let trouble: StorageState['trouble'] = null;
-	if (error?.kind === 'quota' || error?.kind === 'unavailable') trouble = error.kind;
-	else if (info.driver === 'localstorage') trouble = 'no-indexeddb';
-	else if (info.persisted === false) trouble = 'not-persistent';
-	return { driver: info.driver, persisted: info.persisted, trouble };
 }

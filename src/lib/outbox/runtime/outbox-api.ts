@@ -39,8 +39,8 @@ export function createOutboxApi<A extends ActionMap>(engine: Engine): Outbox<A> 
 		session: engine.session,
 		queue: store.snapshot,
 		error: engine.error,
-		storage: engine.storage,
-		figures: engine.figures,
+		storage: engine.health.storage,
+		figures: engine.health.figures,
 		get user() {
 			return engine.user;
 		},
