@@ -85,7 +85,7 @@ export async function createOutboxServer(config: ServerConfig, options: OutboxSe
 	});
 
 	let channels: ChannelServer;
-	const chat = new ChatService(store, (topic, event, payload) => channels.broadcast(topic, event, payload));
+	const chat = new ChatService(store, (topic, event, payload, from) => channels.broadcast(topic, event, payload, from));
 	const allowed = new Set(config.allowedOrigins);
 
 	channels = createChannelServer<SocketAssigns>({

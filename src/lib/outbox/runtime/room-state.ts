@@ -1,6 +1,6 @@
 /**
  * The confirmed side of one room and how it is kept fresh: live pushes
- * (`new_message`, `message_updated`), `sync` runs from the room's cursor
+ * (`new_message`, `message_updated`, `changes`), `sync` runs from the room's cursor
  * (paged until `complete`), and `history` for the first screen and older
  * pages. Every payload from the server is checked against the shared schemas
  * once, here. A snapshot (the cursor and the latest messages) is kept beside
@@ -10,7 +10,7 @@
 import { z } from 'zod';
 import { EVENTS } from '../../protocol/events.js';
 import type { Message } from '../../protocol/message.js';
-import { cursorSchema, messageSchema, syncCompleteSchema, type SyncCompletePayload } from '../../protocol/schemas.js';
+import { changesSchema, cursorSchema, messageSchema, syncCompleteSchema, type SyncCompletePayload } from '../../protocol/schemas.js';
 import type { ConfirmedMessages } from '../core/confirmed.js';
 import { applyServerMessages, createConfirmed } from '../core/confirmed.js';
 import { snapshotKey } from '../adapters/storage-layout.js';
@@ -62,6 +62,11 @@ export class RoomState {
 		this.#stops.push(
 			transport.onMessage(topic, EVENTS.newMessage, onMessage),
 			transport.onMessage(topic, EVENTS.messageUpdated, onMessage),
+			// One call that changed several messages: the same upserts, one frame.
+			transport.onMessage(topic, EVENTS.changes, (payload) => {
+				const parsed = changesSchema.safeParse(payload);
+				if (parsed.success) this.merge(parsed.data.messages);
+			}),
 			transport.onMessage(topic, EVENTS.syncComplete, (payload) => {
 				const parsed = syncCompleteSchema.safeParse(payload);
 				const waiter = this.#pageWaiter;

@@ -318,14 +318,18 @@ export function createChannelServer<A = Record<string, unknown>>(input: ChannelS
 				}
 			});
 		},
-		broadcast(topic, event, payload) {
+		broadcast(topic, event, payload, from) {
 			if (typeof topic !== 'string' || typeof event !== 'string') {
 				throw new TypeError('broadcast(topic, event, payload) needs string topic and event');
 			}
 			if (typeof payload !== 'object' || payload === null || Array.isArray(payload)) {
 				throw new TypeError('broadcast payload must be a plain object');
 			}
-			publish({ kind: 'broadcast', topic, event, payload, origin: hub.serverId });
+			if (from === undefined) return publish({ kind: 'broadcast', topic, event, payload, origin: hub.serverId });
+			if (typeof from?.connectionId !== 'string' || typeof from.joinRef !== 'string') {
+				throw new TypeError('broadcast(..., from) needs the sending channel ({connectionId, joinRef})');
+			}
+			publish({ kind: 'broadcast', topic, event, payload, exceptConnection: from.connectionId, exceptJoinRef: from.joinRef, origin: hub.serverId });
 		},
 		disconnect(socketKey) {
 			if (typeof socketKey !== 'string') throw new TypeError('disconnect(socketKey) needs a string key');

@@ -128,6 +128,9 @@ export interface Logger {
 	error(obj: object, msg?: string): void;
 }
 
+/** The channel a `broadcast_from` leaves out: its connection and join (a `ChannelContext` is one). */
+export type BroadcastSender = Pick<ChannelContext<unknown>, 'connectionId' | 'joinRef'>;
+
 export interface ChannelServer {
 	/** Handle an HTTP upgrade; returns false when the path is not ours (leave it to others, e.g. Vite HMR). */
 	handleUpgrade(request: IncomingMessage, socket: import('node:stream').Duplex, head: Buffer): boolean;
@@ -138,8 +141,12 @@ export interface ChannelServer {
 	handleLongPoll(request: IncomingMessage, response: import('node:http').ServerResponse): boolean;
 	/** Attach to a server's `upgrade` event. */
 	attach(server: import('node:http').Server): void;
-	/** Broadcast `[null,null,topic,event,payload]` to every subscriber in the cluster (encoded once per process). */
-	broadcast(topic: string, event: string, payload: Record<string, unknown>): void;
+	/**
+	 * Broadcast `[null,null,topic,event,payload]` to every subscriber in the
+	 * cluster (encoded once per process). With `from` (a channel of this
+	 * process), every subscriber but that channel: Phoenix's `broadcast_from`.
+	 */
+	broadcast(topic: string, event: string, payload: Record<string, unknown>, from?: BroadcastSender): void;
 	/** Close every connection with this socket key, cluster-wide, with code 1001. */
 	disconnect(socketKey: string): void;
 	/** Number of open connections in this process. */

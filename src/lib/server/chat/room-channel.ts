@@ -47,7 +47,7 @@ export function roomChannel({ chat, now = Date.now }: RoomChannelOptions): Chann
 			ctx.assigns.expiresAt <= now() ? error('unauthorized', 'session expired') : handler(ctx, payload);
 
 	const action = (type: 'send_message' | 'edit_message' | 'delete_message' | 'mark_read') =>
-		authed(async (ctx, payload) => resultToReply(await chat.applyOne(ctx.assigns.user, slugOf(ctx), type, payload)));
+		authed(async (ctx, payload) => resultToReply(await chat.applyOne(ctx.assigns.user, slugOf(ctx), type, payload, ctx)));
 
 	return {
 		pattern: ROOM_TOPIC_PREFIX + '*',
@@ -71,7 +71,7 @@ export function roomChannel({ chat, now = Date.now }: RoomChannelOptions): Chann
 			[EVENTS.markRead]: action('mark_read'),
 
 			[EVENTS.sendBatch]: authed(async (ctx, payload) => {
-				const outcome = await chat.applyBatch(ctx.assigns.user, slugOf(ctx), payload);
+				const outcome = await chat.applyBatch(ctx.assigns.user, slugOf(ctx), payload, ctx);
 				if ('error' in outcome) return error('invalid', outcome.error);
 				return { status: 'ok', response: { results: outcome.results } };
 			}),
