@@ -6,6 +6,7 @@
 import type { Channel } from './channel.js';
 import type { ResolvedOptions } from './options.js';
 import type { TokenBucket } from './rate-limit.js';
+import type { Serializer } from './serializer.js';
 import type { TopicIndex } from './topic-index.js';
 import type { PubSubMessage } from './types.js';
 
@@ -38,6 +39,17 @@ export interface Wire {
 	readonly polling?: boolean;
 }
 
+/** A connect that passed every check: what `register` needs to make its connection. */
+export interface Admitted<A> {
+	assigns: A;
+	/** The socket group key (`disconnect(key)`), or null. */
+	key: string | null;
+	serializer: Serializer;
+}
+
+/** The outcome of a connect: admitted, or the HTTP status that refuses it. */
+export type Admission<A> = Admitted<A> | { refuse: 400 | 403 | 500 | 503 };
+
 /** One connected client. */
 export class Connection<A> {
 	/** Topic -> its channel, joining or joined (Phoenix allows one per topic per socket). */
@@ -55,9 +67,16 @@ export class Connection<A> {
 		readonly ws: Wire,
 		readonly assigns: A,
 		readonly socketKey: string | null,
+		/** V1 or V2, as the client's `vsn` asked: every text frame to it is encoded with this. */
+		readonly serializer: Serializer,
 		now: number
 	) {
 		this.lastSeen = now;
+	}
+
+	/** Encode one text frame with this connection's serializer and send it. */
+	sendFrame(joinRef: string | null, ref: string | null, topic: string, event: string, payload: unknown): void {
+		this.send(this.serializer.encode(joinRef, ref, topic, event, payload));
 	}
 
 	/**

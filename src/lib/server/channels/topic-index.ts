@@ -4,6 +4,7 @@
  * the same bytes are written to every subscriber (Phoenix's "fastlane").
  */
 import type { Channel } from './channel.js';
+import type { Serializer } from './serializer.js';
 
 /** Subscribers by topic; empty topics are dropped so the map tracks live rooms only. */
 export class TopicIndex<A> {
@@ -26,17 +27,19 @@ export class TopicIndex<A> {
 	}
 
 	/**
-	 * Write `frame` (already encoded, UTF-8 JSON) to every subscriber of
-	 * `topic` but the excluded channel. Returns how many got it.
+	 * Write the broadcast to every subscriber of `topic` but the excluded
+	 * channel. `frameFor` gives the encoded frame (UTF-8 JSON) for a
+	 * serializer; it is called per subscriber and must memoize, so each
+	 * serializer in use encodes once. Returns how many got it.
 	 */
-	fanOut(topic: string, frame: Buffer, except?: { connectionId: string; joinRef: string }): number {
+	fanOut(topic: string, frameFor: (serializer: Serializer) => Buffer, except?: { connectionId: string; joinRef: string }): number {
 		const subscribers = this.byTopic.get(topic);
 		if (!subscribers) return 0;
 		let sent = 0;
 		for (const channel of subscribers) {
 			const conn = channel.conn;
 			if (except && conn.id === except.connectionId && channel.joinRef === except.joinRef) continue;
-			conn.send(frame, false);
+			conn.send(frameFor(conn.serializer), false);
 			sent++;
 		}
 		return sent;

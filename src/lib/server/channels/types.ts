@@ -4,6 +4,9 @@
  * The protocol layer knows nothing of chat.
  */
 import type { IncomingMessage } from 'node:http';
+import type { Logger } from '../logger.js';
+
+export type { Logger };
 
 /** A reply from a handler: `{status, response}` as Phoenix sends it. */
 export type HandlerReply =
@@ -120,13 +123,6 @@ export interface PubSub {
 export type PubSubMessage =
 	| { kind: 'broadcast'; topic: string; event: string; payload: Record<string, unknown>; exceptConnection?: string; exceptJoinRef?: string; origin?: string }
 	| { kind: 'disconnect'; socketKey: string; origin?: string };
-
-export interface Logger {
-	debug(obj: object, msg?: string): void;
-	info(obj: object, msg?: string): void;
-	warn(obj: object, msg?: string): void;
-	error(obj: object, msg?: string): void;
-}
 
 /** The channel a `broadcast_from` leaves out: its connection and join (a `ChannelContext` is one). */
 export type BroadcastSender = Pick<ChannelContext<unknown>, 'connectionId' | 'joinRef'>;
