@@ -42,19 +42,21 @@ export function processTree(pid) {
  * ticks; field 24 is RSS in pages.
  */
 export function treeUsage(pid) {
-	let ticks = 0;
+	let user = 0;
+	let system = 0;
 	let rssBytes = 0;
 	let processes = 0;
 	for (const p of processTree(pid)) {
 		try {
 			const f = statFields(p);
 			// After the name: f[0] is field 3 (state), so field N is f[N - 3].
-			ticks += Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14]);
+			user += Number(f[11]) + Number(f[13]);
+			system += Number(f[12]) + Number(f[14]);
 			rssBytes += Number(f[21]) * PAGE_BYTES;
 			processes++;
 		} catch {
 			// Gone meanwhile.
 		}
 	}
-	return { cpuS: ticks / TICKS_PER_S, rssBytes, processes };
+	return { cpuS: (user + system) / TICKS_PER_S, userS: user / TICKS_PER_S, systemS: system / TICKS_PER_S, rssBytes, processes };
 }

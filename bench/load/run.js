@@ -16,6 +16,8 @@
 //   --database-url URL     PostgreSQL instead of SQLite (e.g. postgres://postgres@127.0.0.1:5432/test)
 //   --generators N         generator processes (default: one per 9,500 sockets)
 //   --cpu-prof             profile the server (node --cpu-prof) into bench/results/profiles/
+//   --server-build FILE    run this built server entry instead of building bench/load/server.ts
+//                          (e.g. one built from an older commit, to compare before and after)
 //   --max-seconds N
 import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -40,8 +42,9 @@ function parseArgs(argv) {
 		}
 		const value = rest[++i];
 		if (value === undefined) throw new Error(`${flag} needs a value`);
-		options[key] = key === 'databaseUrl' ? value : Number(value);
-		if (key !== 'databaseUrl' && !(Number.isFinite(options[key]) && options[key] >= 0)) throw new Error(`${flag} must be a number >= 0, got ${JSON.stringify(value)}`);
+		const isText = key === 'databaseUrl' || key === 'serverBuild';
+		options[key] = isText ? value : Number(value);
+		if (!isText && !(Number.isFinite(options[key]) && options[key] >= 0)) throw new Error(`${flag} must be a number >= 0, got ${JSON.stringify(value)}`);
 	}
 	return { scenario, options };
 }
@@ -60,7 +63,7 @@ const watchdog = setTimeout(() => {
 	process.exit(2);
 }, options.maxSeconds * 1000);
 
-const entry = await buildServer();
+const entry = options.serverBuild ?? (await buildServer());
 const profileDir = 'bench/results/profiles';
 if (options.cpuProf) mkdirSync(profileDir, { recursive: true });
 const server = await startServer({

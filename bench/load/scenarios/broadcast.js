@@ -51,6 +51,8 @@ export async function run({ options, server, gen, tokens, senderToken, report })
 		serverCpuS: +cpuS.toFixed(2),
 		serverIdleCpuPerS: +idleCpuPerS.toFixed(3),
 		cpuPerDeliveryUs: got.count ? +((cpuS / got.count) * 1e6).toFixed(2) : null,
+		userPerDeliveryUs: got.count ? +(((after.userS - before.userS) / got.count) * 1e6).toFixed(2) : null,
+		systemPerDeliveryUs: got.count ? +(((after.systemS - before.systemS) / got.count) * 1e6).toFixed(2) : null,
 		cpuPerDeliveryNetOfIdleUs: got.count ? +(((cpuS - idleCpuPerS * seconds) / got.count) * 1e6).toFixed(2) : null,
 		generator: await generatorUsage(gen)
 	});

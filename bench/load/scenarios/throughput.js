@@ -51,6 +51,8 @@ export async function run({ options, server, gen, tokens, report }) {
 		ackLatencyMs: mergeHistograms(sent.map((s) => s.histogram)),
 		serverCpuS: +cpuS.toFixed(2),
 		serverCpuPct: Math.round((cpuS / seconds) * 100),
+		serverUserS: +(after.userS - before.userS).toFixed(2),
+		serverSystemS: +(after.systemS - before.systemS).toFixed(2),
 		cpuPerAckUs: acked ? +((cpuS / acked) * 1e6).toFixed(1) : null,
 		cpuPerDeliveryUs: delivered ? +((cpuS / delivered) * 1e6).toFixed(2) : null,
 		generator: await generatorUsage(gen)

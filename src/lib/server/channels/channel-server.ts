@@ -16,9 +16,11 @@ import { LongPollWire } from './longpoll-wire.js';
 import { resolveOptions } from './options.js';
 import { isPromiseLike } from './run-event.js';
 import { CLOSE_CODES } from './phoenix.js';
-import { negotiateSerializer, type Serializer } from './serializer.js';
+import { PreparedBroadcast } from './prepared-broadcast.js';
+import { negotiateSerializer } from './serializer.js';
 import { TopicIndex } from './topic-index.js';
 import type { ChannelServer, ChannelServerOptions, PubSubMessage } from './types.js';
+import { WriteBatch } from './write-batch.js';
 import { extractToken, isSameHostOrigin, parseUpgradeTarget, refuseUpgrade, selectSubprotocol } from './upgrade.js';
 
 /** How long `close()` waits for clients to answer the close handshake before cutting them off. */
@@ -45,7 +47,7 @@ export function createChannelServer<A = Record<string, unknown>>(input: ChannelS
 	let lastConnectionId = 0;
 	let closing: Promise<void> | null = null;
 
-	const hub: Hub<A> = { options, topics, serverId: randomBytes(8).toString('hex'), publish };
+	const hub: Hub<A> = { options, topics, serverId: randomBytes(8).toString('hex'), writes: new WriteBatch(), publish };
 	const wss = new WebSocketServer({
 		noServer: true,
 		clientTracking: false,
@@ -73,20 +75,13 @@ export function createChannelServer<A = Record<string, unknown>>(input: ChannelS
 			for (const conn of byKey.get(message.socketKey) ?? []) kick(conn);
 			return;
 		}
-		// Encoded once per serializer in use, the same bytes for every subscriber (Phoenix's fastlane).
-		const frames = new Map<Serializer, Buffer>();
-		const frameFor = (serializer: Serializer) => {
-			let frame = frames.get(serializer);
-			if (!frame) frames.set(serializer, (frame = Buffer.from(serializer.encode(null, null, message.topic, message.event, message.payload))));
-			return frame;
-		};
 		// Connection ids are per process: exclude only when the broadcast started here.
 		const except =
 			message.origin === hub.serverId && message.exceptConnection !== undefined && message.exceptJoinRef !== undefined
 				? { connectionId: message.exceptConnection, joinRef: message.exceptJoinRef }
 				: undefined;
 		try {
-			topics.fanOut(message.topic, frameFor, except);
+			topics.fanOut(new PreparedBroadcast(message.topic, message.event, message.payload), except);
 		} catch (err) {
 			logger.error({ err, topic: message.topic, event: message.event }, 'broadcast payload is not JSON');
 		}
@@ -210,7 +205,7 @@ export function createChannelServer<A = Record<string, unknown>>(input: ChannelS
 	function kick(conn: Connection<A>, reason = 'kicked'): void {
 		if (conn.isClosed) return;
 		shutDown(conn, reason);
-		conn.ws.close(CLOSE_CODES.goingAway, 'disconnect');
+		conn.close(CLOSE_CODES.goingAway, 'disconnect');
 	}
 
 	function sweepIdle(): void {
