@@ -47,5 +47,8 @@ const previous = (() => {
 	}
 })();
 const intro = '# Benchmarks\n\nProduced by `npm run bench` (bench/run.js); raw numbers in `bench/results/*.json`. Every case of one table ran in the same run on the same machine, so compare within a table.\n';
-writeFileSync('BENCHMARKS.md', intro + '\n' + sections.map(table).join('\n\n') + '\n');
+// `npm run load` results are recorded by hand under "## Server load" (bench/load/): keep them.
+const serverLoad = previous.indexOf('\n## Server load');
+const kept = serverLoad === -1 ? '' : '\n' + previous.slice(serverLoad + 1);
+writeFileSync('BENCHMARKS.md', intro + '\n' + sections.map(table).join('\n\n') + '\n' + kept);
 if (previous) console.log('\nBENCHMARKS.md updated');

@@ -92,7 +92,8 @@ function onFrame(socket, text) {
 
 /** Open `count` sockets, `concurrency` at a time, each joining its topic; resolves when all settled or at the deadline. */
 async function connect({ url, tokens, firstIndex, count, roomPrefix, rooms, localAddress, portBase, concurrency, deadlineMs }) {
-	if (count <= 0) return { joined: sockets.filter((s) => s.state === 'joined').length, failed: 0 };
+	if (count <= 0) return { joined: 0, failed: 0 };
+	const fresh = sockets.length;
 	const deadline = Date.now() + deadlineMs;
 	let next = 0;
 	let settled = 0;
@@ -141,7 +142,8 @@ async function connect({ url, tokens, firstIndex, count, roomPrefix, rooms, loca
 			} else if (settled === count) clearInterval(timer);
 		}, 200);
 	});
-	return { joined: sockets.filter((s) => s.state === 'joined').length, failed: sockets.filter((s) => s.state !== 'joined').length };
+	const made = sockets.slice(fresh);
+	return { joined: made.filter((s) => s.state === 'joined').length, failed: made.filter((s) => s.state !== 'joined').length };
 }
 
 /** Each joined socket sends one heartbeat at a random moment in the window; resolves with the RTT histogram. */
