@@ -1,4 +1,4 @@
-// `npm run load -- <sockets|broadcast|throughput> [--option value ...]`
+// `npm run load -- <sockets|broadcast|throughput|floor> [--option value ...]`
 //
 // The server's own load tools: the real server in its own process (or a
 // node:cluster of them with --workers N and --database-url), raw Phoenix V2
@@ -23,7 +23,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { buildServer, createReport, signIn, startGenerators, startServer } from './harness.js';
 
-const SCENARIOS = ['sockets', 'broadcast', 'throughput'];
+const SCENARIOS = ['sockets', 'broadcast', 'throughput', 'floor'];
 const MAX_SOCKETS_PER_GENERATOR = 9_500;
 
 function parseArgs(argv) {
@@ -58,10 +58,23 @@ const generators = options.generators ?? Math.max(1, Math.ceil(totalSockets / MA
 if (totalSockets / generators > 19_000) throw new Error(`--generators ${generators} would hold over 19,000 sockets each (the open-file limit is 20,000 per process)`);
 
 const report = createReport(scenario);
+function machine() {
+	const load = os.loadavg().map((l) => l.toFixed(1)).join(' ');
+	return `${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}, load average ${load}`;
+}
 const watchdog = setTimeout(() => {
 	console.error(`load run over --max-seconds ${options.maxSeconds}: stopping`);
 	process.exit(2);
 }, options.maxSeconds * 1000);
+
+if (module.standalone) {
+	report.step({ step: 'start', machine: machine(), options });
+	const summary = await module.run({ options, report });
+	mkdirSync('bench/results', { recursive: true });
+	writeFileSync(`bench/results/load-${scenario}.json`, JSON.stringify({ scenario, options, steps: report.lines, summary }, null, 2) + '\n');
+	clearTimeout(watchdog);
+	process.exit(0);
+}
 
 const entry = options.serverBuild ?? (await buildServer());
 const profileDir = 'bench/results/profiles';
@@ -76,7 +89,7 @@ let gen;
 try {
 	report.step({
 		step: 'start',
-		machine: `${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}`,
+		machine: machine(),
 		options,
 		serverPid: server.pid,
 		store: options.databaseUrl ? 'postgresql' : 'sqlite',
