@@ -355,6 +355,26 @@ describe('sync and history', () => {
 });
 
 describe('rooms', () => {
+	test('a room is created on its first join and not written again on later joins in this process', async () => {
+		const store = server.outbox.store;
+		const original = store.ensureRoom.bind(store);
+		const ensured: string[] = [];
+		store.ensureRoom = async (slug) => {
+			ensured.push(slug);
+			return original(slug);
+		};
+		try {
+			const first = await joinRoom(server.connect(alice.token), 'made-once');
+			await joinRoom(server.connect(bob.token), 'made-once');
+			await joinRoom(server.connect(alice.token), 'made-once');
+			expect(ensured.filter((slug) => slug === 'made-once')).toEqual(['made-once']);
+			const sent = await push(first, 'send_message', { client_id: cid(), body: 'the room exists' });
+			expect(sent.response.message).toMatchObject({ room: 'made-once', seq: 1 });
+		} finally {
+			store.ensureRoom = original;
+		}
+	});
+
 	test('a dm room admits only its two users, ids in ascending order', async () => {
 		const carol = await server.signIn('Carol');
 		const [lo, hi] = [alice.user.id, bob.user.id].sort() as [string, string];
