@@ -58,5 +58,8 @@ const records = readdirSync('bench/results')
 	.map((f) => JSON.parse(readFileSync(`bench/results/${f}`, 'utf8')))
 	.filter((r) => Array.isArray(r.results) && typeof r.bench === 'string')
 	.sort((a, b) => a.bench.localeCompare(b.bench));
-writeFileSync('BENCHMARKS.md', intro + '\n' + records.map(table).join('\n\n') + '\n');
+// `npm run load` results are recorded by hand under "## Server load" (bench/load/): keep them.
+const serverLoad = previous.indexOf('\n## Server load');
+const kept = serverLoad === -1 ? '' : '\n' + previous.slice(serverLoad + 1);
+writeFileSync('BENCHMARKS.md', intro + '\n' + records.map(table).join('\n\n') + '\n' + kept);
 if (previous) console.log('\nBENCHMARKS.md updated');

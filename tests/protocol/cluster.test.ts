@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { MIGRATIONS } from '../../src/lib/server/store/pg-migrations.js';
 import { cid, collect, joinRoom, push, until } from './chat/harness.js';
+import { createPushLog, only } from './helpers/push-log.js';
 import { adminQuery, dropSchemas, freshSchema, TEST_DATABASE_URL } from './helpers/pg.js';
 import { compileServer, removeCompiled, startServerProcess, type ServerProcess } from './helpers/server-process.js';
 
@@ -80,7 +81,7 @@ describe('two server processes on one PostgreSQL', () => {
 		expect(reply.response.message).toMatchObject({ client_id, body: 'hello from A', seq: 1, author: { id: bob.user.id } });
 	});
 
-	it('allocates gap-free seqs while clients on both servers send 100 each at once, and both see all 200', async () => {
+	it("allocates gap-free seqs while clients on both servers send 100 each at once, and each hears the other's 100", async () => {
 		const cy = await signIn(a, 'Cy');
 		const dee = await signIn(b, 'Dee');
 		const onA = await joinRoom(connect(a, cy.token), 'race');
@@ -97,11 +98,46 @@ describe('two server processes on one PostgreSQL', () => {
 		const expected = Array.from({ length: 200 }, (_, i) => i + 1);
 		expect(seqs).toEqual(expected);
 
+		// Each socket hears the other's 100 (its own came back in its replies), each once.
 		const seqsOf = (seen: any[]) => seen.map((p) => p.message.seq).sort((x: number, y: number) => x - y);
-		await until(() => seenOnA.length >= 200 && seenOnB.length >= 200, 10_000, '200 new_message on each server');
+		const sentSeqs = (from: typeof fromA) => from.map((r) => r.response.message.seq).sort((x, y) => x - y);
+		await until(() => seenOnA.length >= 100 && seenOnB.length >= 100, 10_000, '100 new_message on each server');
 		await new Promise((r) => setTimeout(r, 200)); // room for a duplicate to show up
-		expect(seqsOf(seenOnA)).toEqual(expected);
-		expect(seqsOf(seenOnB)).toEqual(expected);
+		expect(seqsOf(seenOnA)).toEqual(sentSeqs(fromB));
+		expect(seqsOf(seenOnB)).toEqual(sentSeqs(fromA));
+	});
+
+	it("skips only the sending socket, on whichever node: the sender's tabs on A and B and another user hear it; a batch is one changes", async () => {
+		const gil = await signIn(a, 'Gil');
+		const hal = await signIn(b, 'Hal');
+		const mark = await signIn(a, 'Marker');
+		const sockets = { gilA1: connect(a, gil.token), gilA2: connect(a, gil.token), gilB: connect(b, gil.token), halB: connect(b, hal.token) };
+		const log = createPushLog('room:from', sockets);
+		const [gilA1, , gilB] = await Promise.all(Object.values(sockets).map((socket) => joinRoom(socket, 'from')));
+		const markOn = { a: await joinRoom(connect(a, mark.token), 'from'), b: await joinRoom(connect(b, mark.token), 'from') };
+
+		const single = await push(gilA1!, 'send_message', { client_id: cid(), body: 'from A1' });
+		const batch = await push(gilA1!, 'send_batch', {
+			actions: ['one', 'two'].map((body) => ({ client_id: cid(), type: 'send_message', payload: { body } }))
+		});
+		const fromA = [
+			...only('new_message', { message: single.response.message }),
+			...only('changes', { messages: batch.response.results.map((r: any) => r.message) })
+		];
+		expect(await log.settle(markOn.a)).toEqual({ gilA1: [], gilA2: fromA, gilB: fromA, halB: fromA });
+
+		// The same from the socket on B: the node holding it skips it, A does not have it.
+		const onB = await push(gilB!, 'send_batch', {
+			actions: ['three', 'four'].map((body) => ({ client_id: cid(), type: 'send_message', payload: { body } }))
+		});
+		const fromB = only('changes', { messages: onB.response.results.map((r: any) => r.message) });
+		expect(await log.settle(markOn.b)).toEqual({ gilA1: fromB, gilA2: fromB, gilB: [], halB: fromB });
+
+		// HTTP has no socket: every socket hears it, the caller's own on both nodes included.
+		const viaHttp = await api(b, 'POST', '/api/sync/events', { room: 'from', actions: [{ client_id: cid(), type: 'send_message', payload: { body: 'sw' } }] }, gil.token);
+		expect(viaHttp.status).toBe(200);
+		const fromHttp = only('new_message', { message: viaHttp.body.results[0].message });
+		expect(await log.settle(markOn.b)).toEqual({ gilA1: fromHttp, gilA2: fromHttp, gilB: fromHttp, halB: fromHttp });
 	});
 
 	it("closes that user's socket on B with 1001 when the session is deleted on A", async () => {
@@ -129,6 +165,6 @@ describe('two server processes on one PostgreSQL', () => {
 		const versions = await adminQuery<{ version: number }>(`SELECT version FROM "${schema}".schema_migrations ORDER BY version`);
 		expect(versions.map((v) => v.version)).toEqual(MIGRATIONS.map((_, i) => i + 1));
 		const users = await adminQuery<{ name: string }>(`SELECT name FROM "${schema}".users ORDER BY name`);
-		expect(users.map((u) => u.name)).toEqual(['Ada', 'Bob', 'Cy', 'Dee', 'Eve', 'Fay']);
+		expect(users.map((u) => u.name)).toEqual(['Ada', 'Bob', 'Cy', 'Dee', 'Eve', 'Fay', 'Gil', 'Hal', 'Marker']);
 	});
 });

@@ -69,8 +69,8 @@ describe('upgrade', () => {
 		}
 	});
 
-	it('refuses a serializer version other than 2.x with 400 and leaves other paths alone', async () => {
-		expect(await status(openRaw(`ws://127.0.0.1:${srv.port}/socket/websocket?vsn=1.0.0&token=v1`))).toBe(400);
+	it('refuses a serializer version it does not serve (V1 is 1.0.x, V2 is 2.0.x) with 400 and leaves other paths alone', async () => {
+		expect(await status(openRaw(`ws://127.0.0.1:${srv.port}/socket/websocket?vsn=3.0.0&token=v3`))).toBe(400);
 		const request = { url: '/vite-hmr', headers: {} } as IncomingMessage;
 		expect(srv.channels.handleUpgrade(request, {} as Duplex, Buffer.alloc(0))).toBe(false);
 	});

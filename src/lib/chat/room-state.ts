@@ -17,7 +17,7 @@ import { applyServerMessages, createConfirmed, type ConfirmedMessages } from './
 import { readHistory, readPushedMessages, readSnapshot, readSyncPage, type SyncPage } from './wire.js';
 
 /** The pushes that carry messages (`changes`: several at once, from a batch). */
-const MESSAGE_PUSHES = [EVENTS.newMessage, EVENTS.messageUpdated, 'changes'] as const;
+const MESSAGE_PUSHES = [EVENTS.newMessage, EVENTS.messageUpdated, EVENTS.changes] as const;
 
 /** The meta key of a room's snapshot (`{cursor, messages, syncedAt}`), read by the service worker too. */
 export const snapshotKey = (topic: string): string => `room-snapshot:${topic}`;

@@ -13,6 +13,8 @@ export const EVENTS = {
 	// server -> client pushes
 	newMessage: 'new_message',
 	messageUpdated: 'message_updated',
+	/** One call changed several messages (`send_batch`, `POST /api/sync/events`): `{messages}`, latest states in change order. */
+	changes: 'changes',
 	syncComplete: 'sync:complete'
 } as const;
 

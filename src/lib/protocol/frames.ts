@@ -1,8 +1,10 @@
 /**
- * Phoenix Channels V2 frames, pure encode/decode (no sockets, no Node APIs),
+ * Phoenix Channels frames, pure encode/decode (no sockets, no Node APIs),
  * shared by the server and by anything that speaks the wire directly.
  *
- * Text frames are JSON arrays `[join_ref, ref, topic, event, payload]`.
+ * V2 (`vsn=2.0.0`) text frames are JSON arrays `[join_ref, ref, topic, event, payload]`.
+ * V1 (`vsn=1.0.0`, or no `vsn`: older and native clients) text frames are
+ * JSON objects `{topic, event, payload, ref, join_ref}`; V1 has no binary frames.
  * Binary frames carry a one-byte kind, one-byte lengths, UTF-8 strings of at
  * most 255 bytes each, then the raw payload (PROTOCOL.md §2.2):
  *
@@ -57,6 +59,39 @@ export function decodeTextFrame(text: string): Frame<Record<string, unknown>> | 
 	if (!Array.isArray(parsed) || parsed.length < 5) return null;
 	const [joinRef, ref, topic, event, payload] = parsed as unknown[];
 	if (!isRef(joinRef) || !isRef(ref)) return null;
+	if (typeof topic !== 'string' || typeof event !== 'string') return null;
+	if (!isPlainObject(payload)) return null;
+	return { joinRef, ref, topic, event, payload };
+}
+
+/** V1: `{topic, event, payload, ref, join_ref}` as JSON (Phoenix's `V1.JSONSerializer`). */
+export function encodeV1Frame(
+	joinRef: string | null,
+	ref: string | null,
+	topic: string,
+	event: string,
+	payload: unknown
+): string {
+	return JSON.stringify({ topic, event, payload, ref, join_ref: joinRef });
+}
+
+/**
+ * Parse a V1 text frame. Returns null unless it is an object with string
+ * `topic` and `event`, an object `payload` and a `ref` that is a string or
+ * null; `join_ref` may be missing (clients before Phoenix 1.3 never send it).
+ * Other keys are ignored, as Phoenix's `Message.from_map!` does.
+ */
+export function decodeV1Frame(text: string): Frame<Record<string, unknown>> | null {
+	let parsed: unknown;
+	try {
+		parsed = JSON.parse(text);
+	} catch {
+		return null;
+	}
+	if (!isPlainObject(parsed)) return null;
+	const { topic, event, payload, ref } = parsed;
+	const joinRef = parsed.join_ref ?? null;
+	if (ref === undefined || !isRef(ref) || !isRef(joinRef)) return null;
 	if (typeof topic !== 'string' || typeof event !== 'string') return null;
 	if (!isPlainObject(payload)) return null;
 	return { joinRef, ref, topic, event, payload };

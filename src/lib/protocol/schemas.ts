@@ -135,6 +135,12 @@ export const messageSchema = z.strictObject({
 	updated_at: z.string()
 });
 
+/**
+ * `changes`: every message one call changed (more than one), each once in its
+ * latest state, in change order. A client upserts each as it would a single push.
+ */
+export const changesSchema = z.strictObject({ messages: z.array(messageSchema) });
+
 export const syncCompleteSchema = z.strictObject({
 	messages: z.array(messageSchema),
 	cursor: cursorSchema,
@@ -152,6 +158,7 @@ export type SyncPayload = z.infer<typeof syncSchema>;
 export type HistoryPayload = z.infer<typeof historySchema>;
 export type SessionRequest = z.infer<typeof sessionRequestSchema>;
 export type SyncCompletePayload = z.infer<typeof syncCompleteSchema>;
+export type ChangesPayload = z.infer<typeof changesSchema>;
 
 /** A validated action, ready for the store: a discriminated union on `type`. */
 export type Action =

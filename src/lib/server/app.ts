@@ -16,14 +16,14 @@ import { AttemptLimiter } from './auth/attempt-limiter.js';
 import { loadSecret } from './auth/secret.js';
 import { TokenSigner } from './auth/tokens.js';
 import { createChannelServer } from './channels/index.js';
-import type { ChannelServer, ChannelServerOptions, Logger, PubSub } from './channels/types.js';
+import type { ChannelServer, ChannelServerOptions, PubSub } from './channels/types.js';
 import { ChatService } from './chat/chat-service.js';
 import { roomChannel, type SocketAssigns } from './chat/room-channel.js';
 import type { ServerConfig } from './config.js';
 import type { RateLimit } from './channels/rate-limit.js';
 import { createApi } from './http/api.js';
 import { DEFAULT_SYNC_EVENTS_RATE_LIMIT, UserRateLimiter } from './http/user-rate-limit.js';
-import { createLogger } from './logger.js';
+import { createLogger, type Logger } from './logger.js';
 import { createPgPubSub } from './pubsub/pg-pubsub.js';
 import { createPgStore } from './store/pg-store.js';
 import type { ChatStore } from './store/port.js';
@@ -85,7 +85,7 @@ export async function createOutboxServer(config: ServerConfig, options: OutboxSe
 	});
 
 	let channels: ChannelServer;
-	const chat = new ChatService(store, (topic, event, payload) => channels.broadcast(topic, event, payload));
+	const chat = new ChatService(store, (topic, event, payload, from) => channels.broadcast(topic, event, payload, from));
 	const allowed = new Set(config.allowedOrigins);
 
 	channels = createChannelServer<SocketAssigns>({

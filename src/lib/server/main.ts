@@ -5,6 +5,7 @@
  */
 import { configFromEnv } from './config.js';
 import { createHttpServer, createOutboxServer } from './app.js';
+import { runClustered } from './cluster.js';
 
 type NodeHandler = (req: import('node:http').IncomingMessage, res: import('node:http').ServerResponse, next?: () => void) => void;
 
@@ -44,7 +45,8 @@ async function main() {
 	process.on('SIGINT', () => void stop('SIGINT'));
 }
 
-main().catch((error) => {
+// WORKERS=N (with DATABASE_URL): N of these processes share the port (cluster.ts).
+runClustered(main).catch((error) => {
 	console.error(error instanceof Error ? error.message : error);
 	process.exit(1);
 });

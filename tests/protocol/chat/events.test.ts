@@ -19,10 +19,11 @@ afterAll(() => server.close());
 const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/;
 
 describe('send_message', () => {
-	test('replies with the stored message and broadcasts new_message to the room, sender tabs included', async () => {
+	test("replies with the stored message and broadcasts new_message to the room's other sockets, the sender's other tabs included", async () => {
 		const a1 = await joinRoom(server.connect(alice.token), 'send-1');
 		const a2 = await joinRoom(server.connect(alice.token), 'send-1');
 		const b = await joinRoom(server.connect(bob.token), 'send-1');
+		const seenA1 = collect(a1, 'new_message');
 		const seenA2 = collect(a2, 'new_message');
 		const seenB = collect(b, 'new_message');
 
@@ -49,6 +50,10 @@ describe('send_message', () => {
 		await until(() => seenA2.length === 1 && seenB.length === 1, 3000, 'broadcasts');
 		expect(seenB[0].message).toEqual(message);
 		expect(seenA2[0].message).toEqual(message);
+		// Bob answers; once a1 hears that, it would have heard its own push before it (one socket, in order).
+		const answer = await push(b, 'send_message', { client_id: cid(), body: 'hi alice' });
+		await until(() => seenA1.length === 1, 3000, "bob's answer on a1");
+		expect(seenA1.map((p) => p.message)).toEqual([answer.response.message]);
 	});
 
 	test('the same client_id again returns the original reply and changes nothing', async () => {
@@ -350,6 +355,26 @@ describe('sync and history', () => {
 });
 
 describe('rooms', () => {
+	test('a room is created on its first join and not written again on later joins in this process', async () => {
+		const store = server.outbox.store;
+		const original = store.ensureRoom.bind(store);
+		const ensured: string[] = [];
+		store.ensureRoom = async (slug) => {
+			ensured.push(slug);
+			return original(slug);
+		};
+		try {
+			const first = await joinRoom(server.connect(alice.token), 'made-once');
+			await joinRoom(server.connect(bob.token), 'made-once');
+			await joinRoom(server.connect(alice.token), 'made-once');
+			expect(ensured.filter((slug) => slug === 'made-once')).toEqual(['made-once']);
+			const sent = await push(first, 'send_message', { client_id: cid(), body: 'the room exists' });
+			expect(sent.response.message).toMatchObject({ room: 'made-once', seq: 1 });
+		} finally {
+			store.ensureRoom = original;
+		}
+	});
+
 	test('a dm room admits only its two users, ids in ascending order', async () => {
 		const carol = await server.signIn('Carol');
 		const [lo, hi] = [alice.user.id, bob.user.id].sort() as [string, string];

@@ -13,25 +13,36 @@ import ts from 'typescript';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 
-/** Started with the compiled app; prints `{"port":N}` once listening; SIGTERM closes it cleanly. */
+/**
+ * Started with the compiled app; each server process prints
+ * `{"port":N,"pid":P}` once listening; SIGTERM closes it cleanly. With
+ * `WORKERS=N` the same code runs in N cluster workers (cluster.ts).
+ */
 const ENTRY = `
 import { createHttpServer, createOutboxServer } from './src/lib/server/app.js';
+import { runClustered } from './src/lib/server/cluster.js';
 import { configFromEnv } from './src/lib/server/config.js';
-const config = configFromEnv();
-const outbox = await createOutboxServer(config);
-const server = createHttpServer(outbox);
-server.listen(config.port, config.host, () => console.log(JSON.stringify({ port: server.address().port })));
-process.on('SIGTERM', async () => {
-	server.close();
-	server.closeAllConnections();
-	await outbox.close();
-	process.exit(0);
+await runClustered(async () => {
+	const config = configFromEnv();
+	const outbox = await createOutboxServer(config);
+	const server = createHttpServer(outbox);
+	server.listen(config.port, config.host, () => console.log(JSON.stringify({ port: server.address().port, pid: process.pid })));
+	process.on('SIGTERM', async () => {
+		server.close();
+		server.closeAllConnections();
+		await outbox.close();
+		process.exit(0);
+	});
 });
 `;
 
 export interface ServerProcess {
 	readonly url: string;
 	readonly port: number;
+	/** The process started (the cluster primary under WORKERS=N). */
+	readonly pid: number;
+	/** Every server process that said it listens, in order (the workers under WORKERS=N, restarts included). */
+	listeningPids(): number[];
 	/** What the process wrote to stdout and stderr so far (for failure messages). */
 	log(): string;
 	/** SIGTERM, then wait for the exit. */
@@ -61,11 +72,15 @@ export function compileServer(): string {
 	};
 	visit(join(ROOT, 'src/lib/server/app.ts'));
 	visit(join(ROOT, 'src/lib/server/config.ts'));
+	visit(join(ROOT, 'src/lib/server/cluster.ts'));
 	return outDir;
 }
 
-/** Start one server from `compileServer()`'s dir on a free port; resolves once it listens. */
-export async function startServerProcess(dir: string, env: Record<string, string>): Promise<ServerProcess> {
+/**
+ * Start a server from `compileServer()`'s dir on a free port; resolves once
+ * `listening` processes listen (the workers, with `WORKERS` in `env`).
+ */
+export async function startServerProcess(dir: string, env: Record<string, string>, listening = 1): Promise<ServerProcess> {
 	const dataDir = mkdtempSync(join(tmpdir(), 'outbox-node-'));
 	const child: ChildProcess = spawn(process.execPath, ['entry.js'], {
 		cwd: dir,
@@ -73,15 +88,21 @@ export async function startServerProcess(dir: string, env: Record<string, string
 		stdio: ['ignore', 'pipe', 'pipe']
 	});
 	let output = '';
+	const pids: number[] = [];
 	child.stderr!.on('data', (d) => (output += d));
 	const port = await new Promise<number>((resolvePort, reject) => {
 		const timer = setTimeout(() => reject(new Error(`server did not start within 15 s:\n${output}`)), 15_000);
+		let port = 0;
 		child.stdout!.on('data', (d: Buffer) => {
 			output += d;
-			const match = /\{"port":(\d+)\}/.exec(output);
-			if (match) {
+			pids.length = 0;
+			for (const match of output.matchAll(/\{"port":(\d+),"pid":(\d+)\}/g)) {
+				port = Number(match[1]);
+				pids.push(Number(match[2]));
+			}
+			if (pids.length >= listening) {
 				clearTimeout(timer);
-				resolvePort(Number(match[1]));
+				resolvePort(port);
 			}
 		});
 		child.once('exit', (code) => {
@@ -93,6 +114,8 @@ export async function startServerProcess(dir: string, env: Record<string, string
 	return {
 		url: `http://127.0.0.1:${port}`,
 		port,
+		pid: child.pid!,
+		listeningPids: () => [...pids],
 		log: () => output,
 		async stop() {
 			if (child.exitCode === null) child.kill('SIGTERM');

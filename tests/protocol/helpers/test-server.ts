@@ -77,7 +77,10 @@ export async function startTestServer(overrides: Partial<ChannelServerOptions<As
 		trace,
 		...overrides
 	});
-	const http = createServer();
+	// LongPoll is plain HTTP; anything else is not ours.
+	const http = createServer((req, res) => {
+		if (!channels.handleLongPoll(req, res)) res.writeHead(404).end();
+	});
 	http.on('upgrade', (_req, socket) => upgrades.push(socket as NetSocket));
 	channels.attach(http);
 	await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));

@@ -14,7 +14,7 @@ import {
 } from '../../../src/lib/outbox/adapters/phoenix-transport.js';
 import { fetchSessionCheck } from '../../../src/lib/outbox/adapters/session-check.js';
 import type { TransportStatus } from '../../../src/lib/outbox/ports.js';
-import { cid, startServer, until, type TestServer } from '../chat/harness.js';
+import { cid, joinRoom, push, startServer, until, type TestServer } from '../chat/harness.js';
 
 type Frame = [string | null, string | null, string, string, Record<string, unknown>];
 
@@ -92,7 +92,7 @@ function stubHistory(server: TestServer, impl: (original: TestServer['outbox']['
 
 describe('phoenix transport: replies', () => {
 	test('maps ok and error replies, and hands server pushes to onMessage', async () => {
-		const { transport, connected } = await setup();
+		const { server, transport, connected } = await setup();
 		transport.connect();
 		await connected();
 		expect(await transport.join('room:kit-a')).toEqual({ status: 'ok', response: { room: 'kit-a' } });
@@ -112,8 +112,13 @@ describe('phoenix transport: replies', () => {
 		const unknown = await transport.push('room:kit-a', 'no_such_event', {}, 3000);
 		expect(unknown).toMatchObject({ status: 'error', response: { reason: 'invalid' } });
 
+		// Its own message came back in the reply; another user's arrives as a push.
+		const other = await server.signIn(`other${Date.now().toString(36)}`);
+		const otherRoom = await joinRoom(server.connect(other.token), 'kit-a');
+		const otherId = cid();
+		expect((await push(otherRoom, 'send_message', { client_id: otherId, body: 'from the other' })).status).toBe('ok');
 		await until(() => pushed.length === 1, 2000, 'new_message push');
-		expect(pushed[0]).toMatchObject({ message: { client_id: id, body: 'hello' } });
+		expect(pushed).toEqual([{ message: expect.objectContaining({ client_id: otherId, body: 'from the other' }) }]);
 	});
 
 	test('resolves timeout when the reply is slower than timeoutMs', async () => {

@@ -83,6 +83,27 @@ describe('room facade', () => {
 		expect(await offline).toBe('closed');
 	});
 
+	it('applies a changes push as the single pushes: each message upserted by id, the higher version wins', async () => {
+		const world = new World();
+		const tab = world.tab('ann');
+		await tab.outbox.ready;
+		const room = tab.chat.room(ROOM);
+		await world.until(() => room.view.get().ready, 1000, 'ready');
+		const one = world.model.post('lobby', 'bob', 'one');
+		await world.run(50);
+		const at = new Date(world.clock.now()).toISOString();
+		const two = { ...one, id: 'm-two', client_id: 'x-two', body: 'two', seq: 2, inserted_at: at, updated_at: at };
+		const edited = { ...one, body: 'one, edited', version: 2, updated_at: at };
+		tab.pair.server.push(ROOM, 'changes', { messages: [two, edited] });
+		await world.run(50);
+		expect(room.messages.map((m) => [m.body, m.seq])).toEqual([['one, edited', 1], ['two', 2]]);
+		// An older state of a message in a later push does not win; a malformed push changes nothing.
+		tab.pair.server.push(ROOM, 'changes', { messages: [one] });
+		tab.pair.server.push(ROOM, 'changes', { messages: [{ ...two, body: 42 }] });
+		await world.run(50);
+		expect(room.messages.map((m) => m.body)).toEqual(['one, edited', 'two']);
+	});
+
 	it('chains base_version over pending edits so queued edits apply in order without conflict', async () => {
 		const world = new World();
 		const tab = world.tab('ann');

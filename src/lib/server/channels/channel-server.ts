@@ -1,5 +1,5 @@
 /**
- * The Phoenix Channels server: takes HTTP upgrades (origin, token,
+ * The Phoenix Channels server: takes HTTP upgrades (version, origin, token,
  * `authenticate`) and LongPoll sessions (longpoll.ts), keeps the registry of
  * connections, fans broadcasts out through the pub/sub port, kicks by socket
  * key, and closes idle sockets with one sweep timer for all of them.
@@ -8,17 +8,20 @@ import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
-import { encodeTextFrame } from '../../protocol/frames.js';
 import { endChannel } from './channel.js';
-import { Connection, type Hub, type Wire } from './connection.js';
+import { Connection, type Admission, type Admitted, type Hub, type Wire } from './connection.js';
 import { dispatchMessage } from './dispatch.js';
-import { LONGPOLL_MAX_BODY_BYTES, LONGPOLL_WINDOW_MS, LongPollWire, SESSION_TOKEN_PREFIX, longPollPath, readBody, splitFrames, writeStatus } from './longpoll.js';
+import { createLongPollTransport } from './longpoll.js';
+import { LongPollWire } from './longpoll-wire.js';
 import { resolveOptions } from './options.js';
 import { isPromiseLike } from './run-event.js';
 import { CLOSE_CODES } from './phoenix.js';
+import { PreparedBroadcast } from './prepared-broadcast.js';
+import { negotiateSerializer } from './serializer.js';
 import { TopicIndex } from './topic-index.js';
 import type { ChannelServer, ChannelServerOptions, PubSubMessage } from './types.js';
-import { extractToken, isSameHostOrigin, parseUpgradeTarget, refuseUpgrade, selectSubprotocol, type UpgradeTarget } from './upgrade.js';
+import { WriteBatch } from './write-batch.js';
+import { extractToken, isSameHostOrigin, parseUpgradeTarget, refuseUpgrade, selectSubprotocol } from './upgrade.js';
 
 /** How long `close()` waits for clients to answer the close handshake before cutting them off. */
 const CLOSE_GRACE_MS = 1000;
@@ -40,13 +43,11 @@ export function createChannelServer<A = Record<string, unknown>>(input: ChannelS
 	const { logger, pubsub } = options;
 	const topics = new TopicIndex<A>();
 	const connections = new Map<Wire, Connection<A>>();
-	const sessions = new Map<string, LongPollWire>();
-	const pollPath = longPollPath(options.path);
 	const byKey = new Map<string, Set<Connection<A>>>();
 	let lastConnectionId = 0;
 	let closing: Promise<void> | null = null;
 
-	const hub: Hub<A> = { options, topics, serverId: randomBytes(8).toString('hex'), publish };
+	const hub: Hub<A> = { options, topics, serverId: randomBytes(8).toString('hex'), writes: new WriteBatch(), publish };
 	const wss = new WebSocketServer({
 		noServer: true,
 		clientTracking: false,
@@ -74,19 +75,16 @@ export function createChannelServer<A = Record<string, unknown>>(input: ChannelS
 			for (const conn of byKey.get(message.socketKey) ?? []) kick(conn);
 			return;
 		}
-		let frame: Buffer;
-		try {
-			frame = Buffer.from(encodeTextFrame(null, null, message.topic, message.event, message.payload));
-		} catch (err) {
-			logger.error({ err, topic: message.topic, event: message.event }, 'broadcast payload is not JSON');
-			return;
-		}
 		// Connection ids are per process: exclude only when the broadcast started here.
 		const except =
 			message.origin === hub.serverId && message.exceptConnection !== undefined && message.exceptJoinRef !== undefined
 				? { connectionId: message.exceptConnection, joinRef: message.exceptJoinRef }
 				: undefined;
-		topics.fanOut(message.topic, frame, except);
+		try {
+			topics.fanOut(new PreparedBroadcast(message.topic, message.event, message.payload), except);
+		} catch (err) {
+			logger.error({ err, topic: message.topic, event: message.event }, 'broadcast payload is not JSON');
+		}
 	}
 
 	function handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): boolean {
@@ -99,15 +97,15 @@ export function createChannelServer<A = Record<string, unknown>>(input: ChannelS
 	}
 
 	/** Who may connect: version, origin and token checked; a refusal is an HTTP status. */
-	async function admit(
-		request: IncomingMessage,
-		query: Record<string, string>,
-		token: string | null
-	): Promise<{ assigns: A; key: string | null } | { refuse: 400 | 403 | 500 | 503 }> {
+	async function admit(request: IncomingMessage, query: Record<string, string>, token: string | null): Promise<Admission<A>> {
 		if (closing) return { refuse: 503 };
 		const { vsn, ...params } = query;
-		// Only the V2 serializer is spoken; a missing vsn is taken as V2 for raw clients.
-		if (vsn !== undefined && !vsn.startsWith('2.')) return { refuse: 400 };
+		// V1 for 1.0.x and for no vsn at all (as Phoenix), V2 for 2.0.x; anything else is refused.
+		const serializer = negotiateSerializer(vsn);
+		if (!serializer) {
+			logger.debug({ vsn }, 'connect refused: no serializer for this vsn');
+			return { refuse: 400 };
+		}
 		const origin = request.headers.origin;
 		if (origin !== undefined && !originAllowed(origin, request)) {
 			logger.warn({ origin }, 'connect refused: foreign origin');
@@ -120,7 +118,7 @@ export function createChannelServer<A = Record<string, unknown>>(input: ChannelS
 				return { refuse: 403 };
 			}
 			if (closing) return { refuse: 503 };
-			return { assigns, key: options.socketKey(assigns) };
+			return { assigns, key: options.socketKey(assigns), serializer };
 		} catch (err) {
 			logger.error({ err }, 'authenticate threw');
 			return { refuse: 500 };
@@ -133,98 +131,12 @@ export function createChannelServer<A = Record<string, unknown>>(input: ChannelS
 		if (socket.destroyed) return;
 		socket.off('error', ignoreError);
 		wss.handleUpgrade(request, socket, head, (ws) => {
-			register(ws, admitted.assigns, admitted.key);
+			register(ws, admitted);
 			// Shared listeners (they find their connection through `this`): no closures per socket.
 			ws.on('message', onMessage);
 			ws.on('close', onClose);
 			ws.on('error', onSocketError);
 		});
-	}
-
-	/** `GET`/`POST`/`OPTIONS` on the LongPoll path; false for any other request (not ours). */
-	function handleLongPoll(request: IncomingMessage, res: ServerResponse): boolean {
-		const target = parseUpgradeTarget(request);
-		if (!target || target.pathname !== pollPath) return false;
-		serveLongPoll(request, res, target).catch((err: unknown) => {
-			logger.error({ err }, 'longpoll request failed');
-			writeStatus(res, { status: 500 });
-		});
-		return true;
-	}
-
-	async function serveLongPoll(request: IncomingMessage, res: ServerResponse, target: UpgradeTarget): Promise<void> {
-		const origin = request.headers.origin;
-		const allowed = origin === undefined || originAllowed(origin, request);
-		const cors: Record<string, string> = origin !== undefined && allowed ? { 'access-control-allow-origin': origin, vary: 'origin' } : {};
-		if (request.method === 'OPTIONS') {
-			res.writeHead(allowed ? 204 : 403, {
-				...cors,
-				'access-control-allow-methods': 'GET, POST, OPTIONS',
-				'access-control-allow-headers': 'content-type, accept, x-requested-with, x-phoenix-authtoken, x-phoenix-longpoll-token',
-				'access-control-max-age': '600'
-			});
-			res.end();
-			return;
-		}
-		if (request.method !== 'GET' && request.method !== 'POST') {
-			res.writeHead(405, { allow: 'GET, POST, OPTIONS', 'content-length': 0 }).end();
-			return;
-		}
-		if (!allowed) {
-			logger.warn({ origin }, 'longpoll refused: foreign origin');
-			return writeStatus(res, { status: 403 });
-		}
-		const sessionHeader = request.headers['x-phoenix-longpoll-token'];
-		const offered = typeof sessionHeader === 'string' ? [...target.tokens, sessionHeader] : target.tokens;
-		const wire = offered.map((t) => sessions.get(t)).find((w) => w !== undefined);
-		if (wire) {
-			const conn = connections.get(wire);
-			if (!conn || conn.isClosed) return writeStatus(res, { status: 410 }, cors);
-			if (request.method === 'GET') {
-				conn.lastSeen = Date.now();
-				return wire.poll(res, cors);
-			}
-			return await receiveFrames(request, res, conn, cors);
-		}
-		// A session token that names no session (or a POST without one): gone; the client reconnects.
-		if (request.method === 'POST' || offered.some((t) => t.startsWith(SESSION_TOKEN_PREFIX))) {
-			return writeStatus(res, { status: 410 }, cors);
-		}
-		const authHeader = request.headers['x-phoenix-authtoken'];
-		const admitted = await admit(request, target.params, typeof authHeader === 'string' ? authHeader : (offered[0] ?? null));
-		if ('refuse' in admitted) {
-			// 403 closes the client for good (1008, retried with backoff); 500 makes it retry.
-			return writeStatus(res, { status: admitted.refuse === 403 || admitted.refuse === 400 ? 403 : 500 }, cors);
-		}
-		const session = new LongPollWire(LONGPOLL_WINDOW_MS, (ended, code, reason) => {
-			sessions.delete(ended.token);
-			connectionClosed(ended, code, reason);
-		});
-		sessions.set(session.token, session);
-		register(session, admitted.assigns, admitted.key);
-		writeStatus(res, { status: 410, token: session.token, messages: [] }, cors);
-	}
-
-	async function receiveFrames(request: IncomingMessage, res: ServerResponse, conn: Connection<A>, cors: Record<string, string>) {
-		// The client sends at most 100 frames per POST (PROTOCOL.md §4.10); the body is held in memory, so it is capped.
-		const body = await readBody(request, Math.min(options.maxPayload * 100, LONGPOLL_MAX_BODY_BYTES));
-		if (body === null) return writeStatus(res, { status: 400 }, cors);
-		conn.lastSeen = Date.now();
-		for (const frame of splitFrames(body)) {
-			if (conn.isClosed) break;
-			if (frame.data.byteLength > options.maxPayload) {
-				logger.debug({ connectionId: conn.id, bytes: frame.data.byteLength }, 'longpoll frame over maxPayload ignored');
-				continue;
-			}
-			options.trace?.({ type: 'in', connectionId: conn.id, data: frame.isBinary ? frame.data : frame.data.toString('utf8') });
-			try {
-				dispatchMessage(conn, frame.data, frame.isBinary);
-			} catch (err) {
-				// A bug in here must cost one frame, never the session.
-				logger.error({ err, connectionId: conn.id }, 'frame handling threw');
-			}
-		}
-		writeStatus(res, { status: 200 }, cors);
 	}
 
 	function originAllowed(origin: string, request: IncomingMessage): boolean {
@@ -236,8 +148,8 @@ export function createChannelServer<A = Record<string, unknown>>(input: ChannelS
 		}
 	}
 
-	function register(wire: Wire, assigns: A, key: string | null): void {
-		const conn = new Connection(hub, (++lastConnectionId).toString(36), wire, assigns, key, Date.now());
+	function register(wire: Wire, { assigns, key, serializer }: Admitted<A>): void {
+		const conn = new Connection(hub, (++lastConnectionId).toString(36), wire, assigns, key, serializer, Date.now());
 		connections.set(wire, conn);
 		if (key !== null) {
 			let group = byKey.get(key);
@@ -293,7 +205,7 @@ export function createChannelServer<A = Record<string, unknown>>(input: ChannelS
 	function kick(conn: Connection<A>, reason = 'kicked'): void {
 		if (conn.isClosed) return;
 		shutDown(conn, reason);
-		conn.ws.close(CLOSE_CODES.goingAway, 'disconnect');
+		conn.close(CLOSE_CODES.goingAway, 'disconnect');
 	}
 
 	function sweepIdle(): void {
@@ -307,9 +219,18 @@ export function createChannelServer<A = Record<string, unknown>>(input: ChannelS
 		}
 	}
 
+	const longPoll = createLongPollTransport<A>({
+		options,
+		originAllowed,
+		admit,
+		register,
+		connectionOf: (wire) => connections.get(wire),
+		closed: connectionClosed
+	});
+
 	return {
 		handleUpgrade,
-		handleLongPoll,
+		handleLongPoll: longPoll.handle,
 		attach(server: Server) {
 			server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
 				// Not ours: leave it to another upgrade listener (Vite HMR); if none, refuse it.
@@ -318,14 +239,18 @@ export function createChannelServer<A = Record<string, unknown>>(input: ChannelS
 				}
 			});
 		},
-		broadcast(topic, event, payload) {
+		broadcast(topic, event, payload, from) {
 			if (typeof topic !== 'string' || typeof event !== 'string') {
 				throw new TypeError('broadcast(topic, event, payload) needs string topic and event');
 			}
 			if (typeof payload !== 'object' || payload === null || Array.isArray(payload)) {
 				throw new TypeError('broadcast payload must be a plain object');
 			}
-			publish({ kind: 'broadcast', topic, event, payload, origin: hub.serverId });
+			if (from === undefined) return publish({ kind: 'broadcast', topic, event, payload, origin: hub.serverId });
+			if (typeof from?.connectionId !== 'string' || typeof from.joinRef !== 'string') {
+				throw new TypeError('broadcast(..., from) needs the sending channel ({connectionId, joinRef})');
+			}
+			publish({ kind: 'broadcast', topic, event, payload, exceptConnection: from.connectionId, exceptJoinRef: from.joinRef, origin: hub.serverId });
 		},
 		disconnect(socketKey) {
 			if (typeof socketKey !== 'string') throw new TypeError('disconnect(socketKey) needs a string key');

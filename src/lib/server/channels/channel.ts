@@ -9,7 +9,7 @@
  * late work (an async handler finishing after a leave or rejoin) checks
  * `isCurrent()` and drops its output, so a stale reply never reaches a newer join.
  */
-import { asBytes, encodeBinaryPush, encodeBinaryReply, encodeTextFrame } from '../../protocol/frames.js';
+import { asBytes, encodeBinaryPush, encodeBinaryReply } from '../../protocol/frames.js';
 import type { Connection } from './connection.js';
 import { PHX_EVENTS, PHX_REASONS } from './phoenix.js';
 import type { ChannelContext, ChannelRoute, HandlerReply } from './types.js';
@@ -60,11 +60,9 @@ export class Channel<A> implements ChannelContext<A> {
 			throw new Error(`push("${event}") before the join reply; push from afterJoin instead`);
 		}
 		if (!this.isCurrent()) return;
-		if (payload instanceof Uint8Array) {
-			this.conn.send(encodeBinaryPush(this.joinRef, this.topic, event, payload), true);
-		} else {
-			this.conn.send(encodeTextFrame(this.joinRef, null, this.topic, event, payload));
-		}
+		if (!(payload instanceof Uint8Array)) return this.conn.sendFrame(this.joinRef, null, this.topic, event, payload);
+		if (this.#refuseBinary(event)) return;
+		this.conn.send(encodeBinaryPush(this.joinRef, this.topic, event, payload), true);
 	}
 
 	broadcast(event: string, payload: Record<string, unknown>): void {
@@ -85,6 +83,16 @@ export class Channel<A> implements ChannelContext<A> {
 		});
 	}
 
+	/** V1 has no binary frames: a binary push or reply to a V1 client is dropped (and logged), never garbled. */
+	#refuseBinary(event: string): boolean {
+		if (this.conn.serializer.binary) return false;
+		this.conn.hub.options.logger.warn(
+			{ connectionId: this.conn.id, topic: this.topic, event, vsn: this.conn.serializer.vsn },
+			'binary frame not sent: the client speaks a serializer without binary frames'
+		);
+		return true;
+	}
+
 	close(): void {
 		if (this.phase === 'joining') throw new Error('close() before the join reply; return an error from join instead');
 		endChannel(this, 'close', 'stopped');
@@ -94,6 +102,7 @@ export class Channel<A> implements ChannelContext<A> {
 	reply(ref: string | null, reply: HandlerReply): void {
 		const response = reply.response;
 		if (response instanceof Uint8Array || response instanceof ArrayBuffer) {
+			if (this.#refuseBinary(PHX_EVENTS.reply)) return;
 			this.conn.send(encodeBinaryReply(this.joinRef, ref ?? '', this.topic, reply.status, asBytes(response)), true);
 		} else {
 			sendReply(this.conn, this.joinRef, ref, this.topic, reply.status, response ?? {});
@@ -101,7 +110,7 @@ export class Channel<A> implements ChannelContext<A> {
 	}
 }
 
-/** `[joinRef, ref, topic, "phx_reply", {status, response}]` as text. */
+/** `[joinRef, ref, topic, "phx_reply", {status, response}]` as text (V2; the same fields as an object in V1). */
 export function sendReply<A>(
 	conn: Connection<A>,
 	joinRef: string | null,
@@ -110,7 +119,7 @@ export function sendReply<A>(
 	status: string,
 	response: Record<string, unknown>
 ): void {
-	conn.send(encodeTextFrame(joinRef, ref, topic, PHX_EVENTS.reply, { status, response }));
+	conn.sendFrame(joinRef, ref, topic, PHX_EVENTS.reply, { status, response });
 }
 
 /**
@@ -128,9 +137,9 @@ export function endChannel<A>(channel: Channel<A>, notify: 'close' | 'crash' | '
 	if (conn.channels.get(topic) === channel) conn.channels.delete(topic);
 	if (wasJoined) conn.hub.topics.remove(channel);
 
-	if (notify === 'close') conn.send(encodeTextFrame(joinRef, joinRef, topic, PHX_EVENTS.close, {}));
+	if (notify === 'close') conn.sendFrame(joinRef, joinRef, topic, PHX_EVENTS.close, {});
 	if (notify === 'crash') {
-		conn.send(encodeTextFrame(joinRef, joinRef, topic, PHX_EVENTS.error, { reason: PHX_REASONS.channelCrash }));
+		conn.sendFrame(joinRef, joinRef, topic, PHX_EVENTS.error, { reason: PHX_REASONS.channelCrash });
 		return;
 	}
 	if (wasJoined) terminateChannel(channel, reason);

@@ -4,7 +4,7 @@
  * throw into a crash of that one channel. Malformed and stale frames are
  * dropped; nothing here may take the socket down.
  */
-import { decodeBinaryPush, decodeTextFrame, type Frame } from '../../protocol/frames.js';
+import { decodeBinaryPush, type Frame } from '../../protocol/frames.js';
 import { Channel, endChannel, sendReply } from './channel.js';
 import type { Connection } from './connection.js';
 import { runEvent } from './run-event.js';
@@ -12,9 +12,14 @@ import { runJoin } from './run-join.js';
 import { matchRoute } from './options.js';
 import { PHOENIX_TOPIC, PHX_EVENTS, PHX_REASONS } from './phoenix.js';
 
-/** Decode one WebSocket message and act on it. */
+/** Decode one WebSocket message (with the connection's serializer) and act on it. */
 export function dispatchMessage<A>(conn: Connection<A>, data: Buffer, isBinary: boolean): void {
-	const frame: Frame<unknown> | null = isBinary ? decodeBinaryPush(data) : decodeTextFrame(data.toString('utf8'));
+	if (isBinary && !conn.serializer.binary) {
+		// V1 has no binary frames; Phoenix would fail the socket, we drop the frame.
+		conn.hub.options.logger.debug({ connectionId: conn.id, vsn: conn.serializer.vsn }, 'binary frame on a V1 socket ignored');
+		return;
+	}
+	const frame: Frame<unknown> | null = isBinary ? decodeBinaryPush(data) : conn.serializer.decode(data.toString('utf8'));
 	if (!frame) {
 		conn.hub.options.logger.debug({ connectionId: conn.id, isBinary, bytes: data.byteLength }, 'malformed frame ignored');
 		return;

@@ -5,7 +5,8 @@
 import { createInProcessPubSub } from './in-process-pubsub.js';
 import { DEFAULTS } from './phoenix.js';
 import { assertRateLimit, type RateLimit } from './rate-limit.js';
-import type { ChannelRoute, ChannelServerOptions, Logger, PubSub, TraceEvent } from './types.js';
+import { silentLogger, type Logger } from '../logger.js';
+import type { ChannelRoute, ChannelServerOptions, PubSub, TraceEvent } from './types.js';
 
 /** Options with every default filled in. */
 export interface ResolvedOptions<A> {
@@ -24,10 +25,6 @@ export interface ResolvedOptions<A> {
 	logger: Logger;
 	trace: ((event: TraceEvent) => void) | null;
 }
-
-const noop = () => {};
-/** The default logger: says nothing. */
-export const silentLogger: Logger = { debug: noop, info: noop, warn: noop, error: noop };
 
 /** Validate `options` and fill in defaults; throws a TypeError for nonsense. */
 export function resolveOptions<A>(options: ChannelServerOptions<A>): ResolvedOptions<A> {

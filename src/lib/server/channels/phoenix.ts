@@ -17,9 +17,6 @@ export const PHX_EVENTS = {
 /** The socket-level topic heartbeats travel on. */
 export const PHOENIX_TOPIC = 'phoenix';
 
-/** The protocol version this server speaks (`?vsn=2.0.0`). */
-export const SERIALIZER_VSN = '2.0.0';
-
 /** The subprotocol the server must select whenever the client offers it. */
 export const PHOENIX_SUBPROTOCOL = 'phoenix';
 

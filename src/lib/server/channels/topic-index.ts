@@ -4,6 +4,7 @@
  * the same bytes are written to every subscriber (Phoenix's "fastlane").
  */
 import type { Channel } from './channel.js';
+import type { PreparedBroadcast } from './prepared-broadcast.js';
 
 /** Subscribers by topic; empty topics are dropped so the map tracks live rooms only. */
 export class TopicIndex<A> {
@@ -26,17 +27,18 @@ export class TopicIndex<A> {
 	}
 
 	/**
-	 * Write `frame` (already encoded, UTF-8 JSON) to every subscriber of
-	 * `topic` but the excluded channel. Returns how many got it.
+	 * Send the broadcast to every subscriber of `its topic` but the excluded
+	 * channel (encoded and framed once per serializer by `PreparedBroadcast`).
+	 * Returns how many got it.
 	 */
-	fanOut(topic: string, frame: Buffer, except?: { connectionId: string; joinRef: string }): number {
-		const subscribers = this.byTopic.get(topic);
+	fanOut(broadcast: PreparedBroadcast, except?: { connectionId: string; joinRef: string }): number {
+		const subscribers = this.byTopic.get(broadcast.topic);
 		if (!subscribers) return 0;
 		let sent = 0;
 		for (const channel of subscribers) {
 			const conn = channel.conn;
 			if (except && conn.id === except.connectionId && channel.joinRef === except.joinRef) continue;
-			conn.send(frame, false);
+			conn.sendBroadcast(broadcast);
 			sent++;
 		}
 		return sent;

@@ -4,6 +4,9 @@
  * The protocol layer knows nothing of chat.
  */
 import type { IncomingMessage } from 'node:http';
+import type { Logger } from '../logger.js';
+
+export type { Logger };
 
 /** A reply from a handler: `{status, response}` as Phoenix sends it. */
 export type HandlerReply =
@@ -121,12 +124,8 @@ export type PubSubMessage =
 	| { kind: 'broadcast'; topic: string; event: string; payload: Record<string, unknown>; exceptConnection?: string; exceptJoinRef?: string; origin?: string }
 	| { kind: 'disconnect'; socketKey: string; origin?: string };
 
-export interface Logger {
-	debug(obj: object, msg?: string): void;
-	info(obj: object, msg?: string): void;
-	warn(obj: object, msg?: string): void;
-	error(obj: object, msg?: string): void;
-}
+/** The channel a `broadcast_from` leaves out: its connection and join (a `ChannelContext` is one). */
+export type BroadcastSender = Pick<ChannelContext<unknown>, 'connectionId' | 'joinRef'>;
 
 export interface ChannelServer {
 	/** Handle an HTTP upgrade; returns false when the path is not ours (leave it to others, e.g. Vite HMR). */
@@ -138,8 +137,12 @@ export interface ChannelServer {
 	handleLongPoll(request: IncomingMessage, response: import('node:http').ServerResponse): boolean;
 	/** Attach to a server's `upgrade` event. */
 	attach(server: import('node:http').Server): void;
-	/** Broadcast `[null,null,topic,event,payload]` to every subscriber in the cluster (encoded once per process). */
-	broadcast(topic: string, event: string, payload: Record<string, unknown>): void;
+	/**
+	 * Broadcast `[null,null,topic,event,payload]` to every subscriber in the
+	 * cluster (encoded once per process). With `from` (a channel of this
+	 * process), every subscriber but that channel: Phoenix's `broadcast_from`.
+	 */
+	broadcast(topic: string, event: string, payload: Record<string, unknown>, from?: BroadcastSender): void;
 	/** Close every connection with this socket key, cluster-wide, with code 1001. */
 	disconnect(socketKey: string): void;
 	/** Number of open connections in this process. */

@@ -2,10 +2,12 @@
  * The chat domain over the store: validate, apply (idempotently, in one
  * transaction), then broadcast what changed. The room channel and the HTTP
  * `POST /api/sync/events` endpoint both come through here, so an action has
- * the same result and the same pushes whichever way it arrives.
+ * the same result and the same pushes whichever way it arrives. A call from
+ * a socket names its channel (`from`), which is left out of the push (its
+ * reply carries the change, as Phoenix's `broadcast_from`); an HTTP call has
+ * no socket, so every socket in the room hears it.
  */
 import {
-	EVENTS,
 	LIMITS,
 	describeZodError,
 	parseAction,
@@ -16,9 +18,12 @@ import {
 	type BatchAction,
 	type User
 } from '../../protocol/index.js';
+import type { BroadcastSender } from '../channels/types.js';
 import type { ActionResult, ChatStore } from '../store/port.js';
+import { pushForOutcome } from './pushes.js';
 
-export type Broadcast = (topic: string, event: string, payload: Record<string, unknown>) => void;
+/** Push to every socket in `topic`; with `from`, to every socket but that channel. */
+export type Broadcast = (topic: string, event: string, payload: Record<string, unknown>, from?: BroadcastSender) => void;
 
 /** An error outcome for one action that never reached the store. */
 function invalid(client_id: string, message: string): ActionResult {
@@ -34,14 +39,14 @@ export class ChatService {
 		this.#broadcast = broadcast;
 	}
 
-	/** One event (`send_message`, …) with its raw payload. */
-	async applyOne(user: User, room: string, type: Action['type'], payload: unknown): Promise<ActionResult> {
+	/** One event (`send_message`, …) with its raw payload; `from`: the channel it came in on. */
+	async applyOne(user: User, room: string, type: Action['type'], payload: unknown, from?: BroadcastSender): Promise<ActionResult> {
 		const parsed = parseAction(type, payload);
 		if (!parsed.ok) {
 			const clientId = (payload as { client_id?: unknown } | null)?.client_id;
 			return invalid(typeof clientId === 'string' ? clientId : '', parsed.message);
 		}
-		const [result] = await this.#apply(user, room, [parsed.action]);
+		const [result] = await this.#apply(user, room, [parsed.action], from);
 		return result!;
 	}
 
@@ -52,7 +57,8 @@ export class ChatService {
 	async applyBatch(
 		user: User,
 		room: string,
-		payload: unknown
+		payload: unknown,
+		from?: BroadcastSender
 	): Promise<{ results: ActionResult[] } | { error: string }> {
 		const parsed = sendBatchSchema.safeParse(payload);
 		if (!parsed.success) {
@@ -62,11 +68,11 @@ export class ChatService {
 			}
 			return { error: describeZodError(parsed.error) };
 		}
-		return { results: await this.applyEntries(user, room, parsed.data.actions) };
+		return { results: await this.applyEntries(user, room, parsed.data.actions, from) };
 	}
 
 	/** Validated batch entries: parse each, apply the good ones together, keep the order. */
-	async applyEntries(user: User, room: string, entries: BatchAction[]): Promise<ActionResult[]> {
+	async applyEntries(user: User, room: string, entries: BatchAction[], from?: BroadcastSender): Promise<ActionResult[]> {
 		const results: (ActionResult | undefined)[] = new Array(entries.length);
 		const good: Action[] = [];
 		const goodIndex: number[] = [];
@@ -80,17 +86,16 @@ export class ChatService {
 			}
 		});
 		if (good.length) {
-			const applied = await this.#apply(user, room, good);
+			const applied = await this.#apply(user, room, good, from);
 			applied.forEach((result, j) => (results[goodIndex[j]!] = result));
 		}
 		return results as ActionResult[];
 	}
 
-	async #apply(user: User, room: string, actions: Action[]): Promise<ActionResult[]> {
+	async #apply(user: User, room: string, actions: Action[], from: BroadcastSender | undefined): Promise<ActionResult[]> {
 		const outcome = await this.store.applyActions(user, room, actions);
-		const topic = roomTopic(room);
-		for (const message of outcome.created) this.#broadcast(topic, EVENTS.newMessage, { message });
-		for (const message of outcome.updated) this.#broadcast(topic, EVENTS.messageUpdated, { message });
+		const push = pushForOutcome(outcome);
+		if (push) this.#broadcast(roomTopic(room), push.event, push.payload, from);
 		return outcome.results;
 	}
 }

@@ -39,7 +39,21 @@ export interface RoomChannelOptions {
 	now?: () => number;
 }
 
+/** Rooms this process has made sure exist; cleared when it reaches this many (a bound, not a policy). */
+const MAX_KNOWN_ROOMS = 100_000;
+
 export function roomChannel({ chat, now = Date.now }: RoomChannelOptions): ChannelRoute<SocketAssigns> {
+	// Rooms are created on first use and never deleted, so a room ensured once
+	// need not be written again on every join (a write per join is most of a
+	// join's cost, and every socket rejoins after each reconnect).
+	const knownRooms = new Set<string>();
+	const ensureRoom = async (slug: string) => {
+		if (knownRooms.has(slug)) return;
+		await chat.store.ensureRoom(slug);
+		if (knownRooms.size >= MAX_KNOWN_ROOMS) knownRooms.clear();
+		knownRooms.add(slug);
+	};
+
 	/** Wrap a handler so an expired token answers `unauthorized` before anything else. */
 	const authed =
 		(handler: (ctx: Ctx, payload: unknown) => Promise<HandlerReply>) =>
@@ -47,7 +61,7 @@ export function roomChannel({ chat, now = Date.now }: RoomChannelOptions): Chann
 			ctx.assigns.expiresAt <= now() ? error('unauthorized', 'session expired') : handler(ctx, payload);
 
 	const action = (type: 'send_message' | 'edit_message' | 'delete_message' | 'mark_read') =>
-		authed(async (ctx, payload) => resultToReply(await chat.applyOne(ctx.assigns.user, slugOf(ctx), type, payload)));
+		authed(async (ctx, payload) => resultToReply(await chat.applyOne(ctx.assigns.user, slugOf(ctx), type, payload, ctx)));
 
 	return {
 		pattern: ROOM_TOPIC_PREFIX + '*',
@@ -60,7 +74,7 @@ export function roomChannel({ chat, now = Date.now }: RoomChannelOptions): Chann
 			if (await chat.store.isTokenRevoked(ctx.assigns.tokenId)) {
 				return { status: 'error', response: { reason: 'unauthorized' } };
 			}
-			await chat.store.ensureRoom(slug);
+			await ensureRoom(slug);
 			return { status: 'ok', response: { room: slug } };
 		},
 
@@ -71,7 +85,7 @@ export function roomChannel({ chat, now = Date.now }: RoomChannelOptions): Chann
 			[EVENTS.markRead]: action('mark_read'),
 
 			[EVENTS.sendBatch]: authed(async (ctx, payload) => {
-				const outcome = await chat.applyBatch(ctx.assigns.user, slugOf(ctx), payload);
+				const outcome = await chat.applyBatch(ctx.assigns.user, slugOf(ctx), payload, ctx);
 				if ('error' in outcome) return error('invalid', outcome.error);
 				return { status: 'ok', response: { results: outcome.results } };
 			}),

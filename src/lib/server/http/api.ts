@@ -15,7 +15,8 @@ import { describeZodError, sessionRequestSchema, syncEventsRequestSchema, type U
 import type { AttemptLimiter } from '../auth/attempt-limiter.js';
 import { hashPassword, verifyPassword } from '../auth/passwords.js';
 import type { TokenClaims, TokenSigner } from '../auth/tokens.js';
-import type { ChannelServer, Logger } from '../channels/types.js';
+import type { ChannelServer } from '../channels/types.js';
+import type { Logger } from '../logger.js';
 import { roomAccess } from '../chat/access.js';
 import type { ChatService } from '../chat/chat-service.js';
 import { nameKey } from '../store/port.js';

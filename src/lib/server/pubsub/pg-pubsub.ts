@@ -25,8 +25,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
-import type { Logger, PubSub, PubSubMessage } from '../channels/types.js';
-import { silentLogger } from '../channels/options.js';
+import type { PubSub, PubSubMessage } from '../channels/types.js';
+import { silentLogger, type Logger } from '../logger.js';
 import {
 	checkConnectionOptions,
 	clientConfig,

@@ -11,7 +11,7 @@
 import pg from 'pg';
 import { LIMITS, SLUG_RE } from '../../protocol/events.js';
 import type { Action, User } from '../../protocol/index.js';
-import type { Logger } from '../channels/types.js';
+import type { Logger } from '../logger.js';
 import { cursorFitsRoom, formatCursor, parseCursor, type Cursor } from './cursor.js';
 import { randomId } from './ids.js';
 import { applyActions, IdempotencyRace } from './pg-actions.js';

@@ -119,7 +119,7 @@ export class ChatModel {
 		const handle = (type: string) => (request: ServerRequest) => {
 			const override = this.intercept?.(request, author);
 			if (override !== undefined) return override;
-			const reply = this.apply(author, request.topic, { client_id: String(request.payload.client_id), type, payload: request.payload });
+			const reply = this.apply(author, request.topic, { client_id: String(request.payload.client_id), type, payload: request.payload }, pair);
 			if (this.swallowReplies > 0 && this.swallowReplies--) return null;
 			return reply;
 		};
@@ -128,12 +128,16 @@ export class ChatModel {
 			const override = this.intercept?.(request, author);
 			if (override !== undefined) return override;
 			const actions = request.payload.actions as Action[];
+			// One push of every change to the others, as the server does for a batch (`changes`, or the single event).
+			const changed: Array<{ event: string; message: Message }> = [];
 			const results = actions.map((action) => {
-				const reply = this.apply(author, request.topic, action);
+				const reply = this.apply(author, request.topic, action, pair, changed);
 				return reply.status === 'ok'
 					? { client_id: action.client_id, status: 'ok', ...(reply.response as object) }
 					: { client_id: action.client_id, status: 'error', ...(reply.response as object) };
 			});
+			if (changed.length === 1) this.#broadcast(request.topic, changed[0]!.event, { message: changed[0]!.message }, pair);
+			else if (changed.length > 1) this.#broadcast(request.topic, 'changes', { messages: changed.map((c) => c.message) }, pair);
 			if (this.swallowReplies > 0 && this.swallowReplies--) return null;
 			return ok({ results });
 		});
@@ -161,8 +165,12 @@ export class ChatModel {
 		});
 	}
 
-	/** Apply one action once; a repeated client_id returns the first outcome. */
-	apply(author: string, topic: string, action: Action): ServerReply {
+	/**
+	 * Apply one action once; a repeated client_id returns the first outcome.
+	 * The change goes to every other connection (`from` is the sender: it has its reply, as Phoenix's
+	 * broadcast_from), or into `batch` when the caller pushes a batch's changes at once.
+	 */
+	apply(author: string, topic: string, action: Action, from?: MemoryTransportPair, batch?: Array<{ event: string; message: Message }>): ServerReply {
 		const key = `${author}/${action.client_id}`;
 		const held = this.outcomes.get(key);
 		if (held) return held;
@@ -185,7 +193,8 @@ export class ChatModel {
 			};
 			this.messages.push(message);
 			this.changes.push(message.id);
-			this.#broadcast(topic, 'new_message', { message });
+			if (batch) batch.push({ event: 'new_message', message });
+			else this.#broadcast(topic, 'new_message', { message }, from);
 			reply = ok({ message });
 		} else if (action.type === 'edit_message' || action.type === 'delete_message') {
 			const index = this.messages.findIndex((m) => m.id === action.payload.id);
@@ -197,7 +206,8 @@ export class ChatModel {
 				const message = { ...held, version: held.version + 1, deleted, body: deleted ? '' : String(action.payload.body) };
 				this.messages[index] = message;
 				this.changes.push(message.id);
-				this.#broadcast(topic, 'message_updated', { message });
+				if (batch) batch.push({ event: 'message_updated', message });
+				else this.#broadcast(topic, 'message_updated', { message }, from);
 				reply = ok({ message });
 			}
 		} else {
@@ -214,8 +224,8 @@ export class ChatModel {
 		return (reply as { response: { message: Message } }).response.message;
 	}
 
-	#broadcast(topic: string, event: string, payload: unknown): void {
-		for (const { pair } of this.#pairs) pair.server.push(topic, event, payload);
+	#broadcast(topic: string, event: string, payload: unknown, from?: MemoryTransportPair): void {
+		for (const { pair } of this.#pairs) if (pair !== from) pair.server.push(topic, event, payload);
 	}
 }
 
