@@ -13,25 +13,30 @@ import ts from 'typescript';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 
-/** Started with the compiled app; prints `{"port":N}` once listening; SIGTERM closes it cleanly. */
+/**
+ * Started with the compiled app exactly as the production entry runs it
+ * (runServer with SIGTERM draining and the fault handlers), minus the
+ * SvelteKit pages; prints `{"port":N}` once listening.
+ */
 const ENTRY = `
-import { createHttpServer, createOutboxServer } from './src/lib/server/app.js';
+import { runServer } from './src/lib/server/ops/run-server.js';
+import { exitOnStartFailure } from './src/lib/server/ops/start-failure.js';
 import { configFromEnv } from './src/lib/server/config.js';
-const config = configFromEnv();
-const outbox = await createOutboxServer(config);
-const server = createHttpServer(outbox);
-server.listen(config.port, config.host, () => console.log(JSON.stringify({ port: server.address().port })));
-process.on('SIGTERM', async () => {
-	server.close();
-	server.closeAllConnections();
-	await outbox.close();
-	process.exit(0);
-});
+try {
+	const server = await runServer(configFromEnv(), { processHooks: true });
+	console.log(JSON.stringify({ port: server.port }));
+} catch (error) {
+	exitOnStartFailure(error);
+}
 `;
 
 export interface ServerProcess {
 	readonly url: string;
 	readonly port: number;
+	readonly dataDir: string;
+	readonly child: ChildProcess;
+	/** Resolves with the exit code (null when a signal ended it) once the process is gone. */
+	readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 	/** What the process wrote to stdout and stderr so far (for failure messages). */
 	log(): string;
 	/** SIGTERM, then wait for the exit. */
@@ -59,14 +64,19 @@ export function compileServer(): string {
 			visit(resolve(dirname(sourcePath), `${spec}.ts`));
 		}
 	};
-	visit(join(ROOT, 'src/lib/server/app.ts'));
+	visit(join(ROOT, 'src/lib/server/ops/run-server.ts'));
+	visit(join(ROOT, 'src/lib/server/ops/start-failure.ts'));
 	visit(join(ROOT, 'src/lib/server/config.ts'));
 	return outDir;
 }
 
-/** Start one server from `compileServer()`'s dir on a free port; resolves once it listens. */
-export async function startServerProcess(dir: string, env: Record<string, string>): Promise<ServerProcess> {
-	const dataDir = mkdtempSync(join(tmpdir(), 'outbox-node-'));
+/**
+ * Start one server from `compileServer()`'s dir on a free port; resolves once it listens.
+ * `dataDir`: reuse this data dir (a restart); it is then left in place by `stop()`.
+ */
+export async function startServerProcess(dir: string, env: Record<string, string>, options: { dataDir?: string } = {}): Promise<ServerProcess> {
+	const ownsDataDir = options.dataDir === undefined;
+	const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'outbox-node-'));
 	const child: ChildProcess = spawn(process.execPath, ['entry.js'], {
 		cwd: dir,
 		env: { ...process.env, PORT: '0', HOST: '127.0.0.1', DATA_DIR: dataDir, LOG_LEVEL: 'warn', NODE_ENV: 'production', ...env },
@@ -89,17 +99,24 @@ export async function startServerProcess(dir: string, env: Record<string, string
 			reject(new Error(`server exited with ${code} before listening:\n${output}`));
 		});
 	});
-	const exited = new Promise<void>((r) => (child.exitCode !== null ? r() : child.once('exit', () => r())));
+	const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((r) =>
+		child.exitCode !== null || child.signalCode !== null
+			? r({ code: child.exitCode, signal: child.signalCode })
+			: child.once('exit', (code, signal) => r({ code, signal }))
+	);
 	return {
 		url: `http://127.0.0.1:${port}`,
 		port,
+		dataDir,
+		child,
+		exited,
 		log: () => output,
 		async stop() {
 			if (child.exitCode === null) child.kill('SIGTERM');
 			const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
 			await exited;
 			clearTimeout(timer);
-			rmSync(dataDir, { recursive: true, force: true });
+			if (ownsDataDir) rmSync(dataDir, { recursive: true, force: true });
 		}
 	};
 }

@@ -37,7 +37,7 @@ const CLOSE_GRACE_MS = 1000;
  */
 export function createChannelServer<A = Record<string, unknown>>(input: ChannelServerOptions<A>): ChannelServer {
 	const options = resolveOptions(input);
-	const { logger, pubsub } = options;
+	const { logger, pubsub, observer } = options;
 	const topics = new TopicIndex<A>();
 	const connections = new Map<Wire, Connection<A>>();
 	const sessions = new Map<string, LongPollWire>();
@@ -86,7 +86,8 @@ export function createChannelServer<A = Record<string, unknown>>(input: ChannelS
 			message.origin === hub.serverId && message.exceptConnection !== undefined && message.exceptJoinRef !== undefined
 				? { connectionId: message.exceptConnection, joinRef: message.exceptJoinRef }
 				: undefined;
-		topics.fanOut(message.topic, frame, except);
+		const recipients = topics.fanOut(message.topic, frame, except);
+		observer.fannedOut?.(recipients);
 	}
 
 	function handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): boolean {
@@ -104,27 +105,32 @@ export function createChannelServer<A = Record<string, unknown>>(input: ChannelS
 		query: Record<string, string>,
 		token: string | null
 	): Promise<{ assigns: A; key: string | null } | { refuse: 400 | 403 | 500 | 503 }> {
-		if (closing) return { refuse: 503 };
+		if (closing) return refused('closing', 503);
 		const { vsn, ...params } = query;
 		// Only the V2 serializer is spoken; a missing vsn is taken as V2 for raw clients.
-		if (vsn !== undefined && !vsn.startsWith('2.')) return { refuse: 400 };
+		if (vsn !== undefined && !vsn.startsWith('2.')) return refused('version', 400);
 		const origin = request.headers.origin;
 		if (origin !== undefined && !originAllowed(origin, request)) {
 			logger.warn({ origin }, 'connect refused: foreign origin');
-			return { refuse: 403 };
+			return refused('origin', 403);
 		}
 		try {
 			const assigns = await options.authenticate({ token, params, request });
 			if (assigns == null) {
 				logger.debug({}, 'connect refused: authenticate returned null');
-				return { refuse: 403 };
+				return refused('token', 403);
 			}
-			if (closing) return { refuse: 503 };
+			if (closing) return refused('closing', 503);
 			return { assigns, key: options.socketKey(assigns) };
 		} catch (err) {
 			logger.error({ err }, 'authenticate threw');
-			return { refuse: 500 };
+			return refused('error', 500);
 		}
+	}
+
+	function refused<S extends 400 | 403 | 500 | 503>(why: 'version' | 'origin' | 'token' | 'closing' | 'error', status: S): { refuse: S } {
+		observer.connectRefused?.(why);
+		return { refuse: status };
 	}
 
 	async function accept(request: IncomingMessage, socket: Duplex, head: Buffer, query: Record<string, string>) {
@@ -333,6 +339,9 @@ export function createChannelServer<A = Record<string, unknown>>(input: ChannelS
 		},
 		get connectionCount() {
 			return connections.size;
+		},
+		get channelCount() {
+			return topics.channelCount;
 		},
 		close() {
 			closing ??= closeAll();
