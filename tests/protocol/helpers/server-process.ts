@@ -73,11 +73,16 @@ export function compileServer(): string {
 /**
  * Start one server from `compileServer()`'s dir on a free port; resolves once it listens.
  * `dataDir`: reuse this data dir (a restart); it is then left in place by `stop()`.
+ * `entry`: another entry file in that dir (it must print `{"port":N}` too).
  */
-export async function startServerProcess(dir: string, env: Record<string, string>, options: { dataDir?: string } = {}): Promise<ServerProcess> {
+export async function startServerProcess(
+	dir: string,
+	env: Record<string, string>,
+	options: { dataDir?: string; entry?: string } = {}
+): Promise<ServerProcess> {
 	const ownsDataDir = options.dataDir === undefined;
 	const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'outbox-node-'));
-	const child: ChildProcess = spawn(process.execPath, ['entry.js'], {
+	const child: ChildProcess = spawn(process.execPath, [options.entry ?? 'entry.js'], {
 		cwd: dir,
 		env: { ...process.env, PORT: '0', HOST: '127.0.0.1', DATA_DIR: dataDir, LOG_LEVEL: 'warn', NODE_ENV: 'production', ...env },
 		stdio: ['ignore', 'pipe', 'pipe']

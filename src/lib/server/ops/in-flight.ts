@@ -24,7 +24,14 @@ export class InFlight {
 
 	leave(): void {
 		this.#count--;
-		if (this.#count === 0) for (const wake of this.#waiters.splice(0)) wake();
+		// Woken on the next turn, not now: the work's own continuations (the reply
+		// going out after the handler returned) run first.
+		if (this.#count === 0 && this.#waiters.length) setImmediate(() => this.#wake());
+	}
+
+	#wake(): void {
+		if (this.#count !== 0) return;
+		for (const wake of this.#waiters.splice(0)) wake();
 	}
 
 	/** Stop taking new work. */
