@@ -67,7 +67,7 @@ function openSocket(url: string, token: string): { socket: Socket; closeCodes: n
 		reconnectAfterMs: () => 600_000,
 		rejoinAfterMs: () => 600_000
 	});
-	socket.onClose((event: { code: number }) => closeCodes.push(event.code));
+	socket.onClose((event: { code: number }) => void closeCodes.push(event.code));
 	socket.connect();
 	return { socket, closeCodes };
 }
