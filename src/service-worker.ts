@@ -33,6 +33,10 @@ import {
 	type FlushReportMessage
 } from '$lib/app/sw/flush';
 import { readSignedInUser, SESSION_CACHE } from '$lib/app/sw/session-marker';
+import { z } from 'zod';
+
+// The worker's own CSP allows no eval: zod interprets instead of compiling (see hooks.client.ts).
+z.config({ jitless: true });
 
 declare let self: ServiceWorkerGlobalScope;
 
@@ -186,7 +190,7 @@ function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
 function offlineResponse(): Response {
 	return new Response(
 		'<!doctype html><meta charset="utf-8"><title>Outbox — offline</title><p>You are offline and this page is not stored yet.</p>',
-		{ status: 503, headers: { 'content-type': 'text/html; charset=utf-8' } }
+		{ status: 503, headers: { 'content-type': 'text/html; charset=utf-8', 'content-security-policy': "default-src 'none'; frame-ancestors 'none'" } }
 	);
 }
 

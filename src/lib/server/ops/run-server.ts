@@ -82,6 +82,9 @@ export async function runServer(config: ServerConfig, options: RunServerOptions 
 			// them): always our own verdict, so a client cannot claim either.
 			req.headers['x-forwarded-for'] = address;
 			req.headers['x-forwarded-proto'] = secure ? 'https' : 'http';
+			// A page's policy is SvelteKit's (kit.csp, with its script hashes). On a 304 it sends
+			// none, and a default here would replace the cached page's policy in the browser.
+			res.removeHeader('content-security-policy');
 			await options.pages(req, res, () => {
 				if (!res.headersSent) res.writeHead(404, { 'content-type': 'text/plain; charset=utf-8' }).end('not found');
 			});
