@@ -7,14 +7,14 @@
 //
 //   node scripts/build.js             build now
 //   node scripts/build.js --if-stale  build only when the sources changed since the current build
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync, lstatSync, mkdirSync, readdirSync, readlinkSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import lockfile from 'proper-lockfile';
 import { BUILDS, COMPAT, CURRENT, INFO, LOCK, ROOT, isUpToDate, sourceFingerprint } from './build-state.js';
 
 const ifStale = process.argv.includes('--if-stale');
-/** The lock is refreshed every 5 s by this (idle, waiting) process; a holder silent for 30 s has died. */
+/** The holder refreshes the lock every 5 s while its build runs in child processes; one silent for 30 s has died. */
 const LOCK_OPTIONS = { realpath: false, lockfilePath: LOCK, stale: 30_000, update: 5_000 };
 
 mkdirSync(BUILDS, { recursive: true });
@@ -27,7 +27,7 @@ const release = await acquireLock();
 let status = 0;
 try {
 	if (ifStale && isUpToDate()) console.log('build is up to date (another process just built it)');
-	else status = build();
+	else status = await build();
 } finally {
 	await release();
 }
@@ -43,7 +43,7 @@ async function acquireLock() {
 	return lockfile.lock(ROOT, { ...LOCK_OPTIONS, retries: { retries: 1200, minTimeout: 250, maxTimeout: 500 } });
 }
 
-function build() {
+async function build() {
 	const fingerprint = sourceFingerprint(); // before building: an edit made meanwhile makes the next start rebuild
 	const id = `${new Date().toISOString().replace(/[-:.]/g, '').slice(0, 15)}-${process.pid}`;
 	const out = join(BUILDS, id);
@@ -53,10 +53,15 @@ function build() {
 		[join(ROOT, 'scripts/build-server.js')]
 	];
 	for (const args of steps) {
-		const result = spawnSync(process.execPath, args, { cwd: ROOT, env, stdio: 'inherit' });
-		if (result.status !== 0) {
+		// Asynchronously: this process must stay responsive to keep refreshing its lock.
+		const code = await new Promise((done) => {
+			const child = spawn(process.execPath, args, { cwd: ROOT, env, stdio: 'inherit' });
+			child.on('error', () => done(1));
+			child.on('close', (exitCode, signal) => done(exitCode ?? signal));
+		});
+		if (code !== 0) {
 			rmSync(out, { recursive: true, force: true });
-			console.error(`build failed (${relative(ROOT, args[0])} exited with ${result.status ?? result.signal})`);
+			console.error(`build failed (${relative(ROOT, args[0])} exited with ${code})`);
 			return 1;
 		}
 	}
