@@ -1,9 +1,10 @@
 /**
- * Prometheus metrics (prom-client), one registry per server. The hot paths
- * (every channel event, every broadcast, every store write) only bump a
- * counter or a histogram child resolved once at start: no label objects, no
- * strings built per call, and every label takes a value from a fixed list,
- * so the number of series cannot grow with traffic.
+ * Prometheus metrics, one prom-client registry per server. The hot paths
+ * (every channel event, every broadcast, every store write) bump a series
+ * made once at start (fast-metrics.ts): two Map lookups and an add, no
+ * allocation, and every label takes a value from a fixed list, so the
+ * number of series cannot grow with traffic. Gauges are read, and the text
+ * built, only when `/metrics` is scraped.
  *
  * ```ts
  * const metrics = createMetrics({ events: ['send_message'], sockets: () => 3, channels: () => 5 });
@@ -11,8 +12,9 @@
  * res.end(await metrics.render());
  * ```
  */
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import { REASONS } from '../../protocol/reasons.js';
+import { FastCounter, FastHistogram, type CounterCell, type HistogramCell } from './fast-metrics.js';
 
 /** Outcomes of a channel event: ok, an error reason of the contract, no reply, or a crash. */
 export const EVENT_OUTCOMES = ['ok', ...REASONS, 'error', 'noreply', 'crash'] as const;
@@ -51,7 +53,7 @@ export interface MetricsOptions {
 
 export interface Metrics {
 	readonly registry: Registry;
-	/** A channel event finished (or was refused before its handler ran). */
+	/** A channel event finished (or was refused before its handler ran); `seconds` null when not timed. */
 	event(name: string, outcome: string, seconds: number | null): void;
 	/** A broadcast was written to `recipients` sockets of this process. */
 	fanOut(recipients: number): void;
@@ -94,67 +96,50 @@ export function createMetrics(options: MetricsOptions): Metrics {
 			this.set(options.channels());
 		}
 	});
-	const events = new Counter({ name: 'outbox_events_total', help: 'Channel events by name and outcome', labelNames: ['event', 'outcome'], registers: [registry] });
-	const replies = new Histogram({
-		name: 'outbox_reply_duration_seconds',
-		help: 'Time from a channel event reaching its handler to its reply',
-		labelNames: ['event'],
-		buckets: LATENCY_BUCKETS,
-		registers: [registry]
-	});
-	const fanOut = new Histogram({
-		name: 'outbox_broadcast_fanout',
-		help: 'Sockets of this process each broadcast was written to',
-		buckets: FANOUT_BUCKETS,
-		registers: [registry]
-	});
-	const commits = new Histogram({
-		name: 'outbox_store_commit_duration_seconds',
-		help: 'Store writes, from the call to its commit (SQLite group commits included)',
-		labelNames: ['operation', 'result'],
-		buckets: LATENCY_BUCKETS,
-		registers: [registry]
-	});
-	const refusals = new Counter({ name: 'outbox_refusals_total', help: 'Refused connects, joins and HTTP calls by kind', labelNames: ['kind'], registers: [registry] });
-	const limited = new Counter({ name: 'outbox_rate_limited_total', help: 'Calls refused by a rate limit, by kind', labelNames: ['kind'], registers: [registry] });
-	const http = new Counter({ name: 'outbox_http_responses_total', help: 'HTTP answers by status class', labelNames: ['class'], registers: [registry] });
+	const events = new FastCounter('outbox_events_total', 'Channel events by name and outcome', registry);
+	const replies = new FastHistogram('outbox_reply_duration_seconds', 'Time from a channel event reaching its handler to its reply', LATENCY_BUCKETS, registry);
+	const fanOut = new FastHistogram('outbox_broadcast_fanout', 'Sockets of this process each broadcast was written to', FANOUT_BUCKETS, registry).cell();
+	const commits = new FastHistogram('outbox_store_commit_duration_seconds', 'Store writes, from the call to its commit (SQLite group commits included)', LATENCY_BUCKETS, registry);
+	const refusals = new FastCounter('outbox_refusals_total', 'Refused connects, joins and HTTP calls by kind', registry);
+	const limited = new FastCounter('outbox_rate_limited_total', 'Calls refused by a rate limit, by kind', registry);
+	const http = new FastCounter('outbox_http_responses_total', 'HTTP answers by status class', registry);
 
-	// Every child resolved now, so the hot path is two Map lookups and an add.
+	// Every series made now, so the hot path is Map lookups and an add.
 	const eventNames = [...new Set([...options.events, 'phx_join', 'unknown'])];
-	const eventChildren = new Map(
-		eventNames.map((name) => [name, new Map(EVENT_OUTCOMES.map((outcome) => [outcome as string, events.labels(name, outcome)]))])
+	const eventCells = new Map<string, Map<string, CounterCell>>(
+		eventNames.map((event) => [event, new Map(EVENT_OUTCOMES.map((outcome) => [outcome as string, events.cell({ event, outcome })]))])
 	);
-	const replyChildren = new Map(eventNames.map((name) => [name, replies.labels(name)]));
-	const commitChildren = new Map(
-		STORE_WRITES.map((op) => [op as string, { ok: commits.labels(op, 'ok'), error: commits.labels(op, 'error') }])
+	const replyCells = new Map<string, HistogramCell>(eventNames.map((event) => [event, replies.cell({ event })]));
+	const commitCells = new Map(
+		STORE_WRITES.map((operation) => [operation as string, { ok: commits.cell({ operation, result: 'ok' }), error: commits.cell({ operation, result: 'error' }) }])
 	);
-	const refusalChildren = new Map(REFUSAL_KINDS.map((kind) => [kind as string, refusals.labels(kind)]));
-	const limitedChildren = new Map(RATE_LIMIT_KINDS.map((kind) => [kind as string, limited.labels(kind)]));
-	const httpChildren = STATUS_CLASSES.map((c) => http.labels(c));
+	const refusalCells = new Map<string, CounterCell>(REFUSAL_KINDS.map((kind) => [kind, refusals.cell({ kind })]));
+	const limitedCells = new Map<string, CounterCell>(RATE_LIMIT_KINDS.map((kind) => [kind, limited.cell({ kind })]));
+	const httpCells = STATUS_CLASSES.map((c) => http.cell({ class: c }));
 
 	return {
 		registry,
 		contentType: registry.contentType,
 		event(name, outcome, seconds) {
-			const byOutcome = eventChildren.get(name) ?? eventChildren.get('unknown')!;
-			(byOutcome.get(outcome) ?? byOutcome.get('error')!).inc();
-			if (seconds !== null) (replyChildren.get(name) ?? replyChildren.get('unknown')!).observe(seconds);
+			const byOutcome = eventCells.get(name) ?? eventCells.get('unknown')!;
+			(byOutcome.get(outcome) ?? byOutcome.get('error')!).value++;
+			if (seconds !== null) (replyCells.get(name) ?? replyCells.get('unknown')!).observe(seconds);
 		},
 		fanOut(recipients) {
 			fanOut.observe(recipients);
 		},
 		storeWrite(operation, seconds, ok) {
-			const child = commitChildren.get(operation);
-			if (child) (ok ? child.ok : child.error).observe(seconds);
+			const cells = commitCells.get(operation);
+			if (cells) (ok ? cells.ok : cells.error).observe(seconds);
 		},
 		refusal(kind) {
-			(refusalChildren.get(kind) ?? refusalChildren.get('other')!).inc();
+			(refusalCells.get(kind) ?? refusalCells.get('other')!).value++;
 		},
 		rateLimited(kind) {
-			(limitedChildren.get(kind) ?? limitedChildren.get('other')!).inc();
+			(limitedCells.get(kind) ?? limitedCells.get('other')!).value++;
 		},
 		httpResponse(status) {
-			httpChildren[Math.min(4, Math.max(0, Math.floor(status / 100) - 1))]!.inc();
+			httpCells[Math.min(4, Math.max(0, Math.floor(status / 100) - 1))]!.value++;
 		},
 		render: () => registry.metrics()
 	};
