@@ -147,9 +147,14 @@ test('two npm start in one folder while a third serves: one build under the lock
 		expect((await fetch(a.url + '/healthz')).status).toBe(200);
 		expect(a.child.exitCode).toBeNull();
 
+		// A page that does not exist: SvelteKit's own report of it goes to the log as JSON too.
+		expect((await fetch(a.url + '/no/such/page')).status).toBe(404);
+
 		// SIGTERM: exit 0, and A's lease on its build is gone with it.
 		for (const server of servers) server.child.kill('SIGTERM');
 		expect(await Promise.all(servers.map((s) => s.exited))).toEqual([0, 0, 0]);
+		for (const line of servers.flatMap((s) => s.lines)) expect(() => JSON.parse(line), line).not.toThrow();
+		expect(a.lines.some((line) => line.includes('"path":"/no/such/page","status":404'))).toBe(true);
 		expect(readdirSync(join(seeded, '.leases'))).toEqual([]);
 	} finally {
 		for (const server of servers) if (server.child.exitCode === null) server.child.kill('SIGKILL');

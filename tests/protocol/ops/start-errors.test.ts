@@ -110,6 +110,16 @@ describe('a start that cannot work names the setting', () => {
 		expect(message).not.toContain('hunter2');
 	});
 
+	test('a HOST that is not an address of this machine is named', async () => {
+		const dataDir = mkdtempSync(join(tmpdir(), 'outbox-start-'));
+		try {
+			const message = fatalMessage(await runToExit({ HOST: '192.0.2.123', DATA_DIR: dataDir }));
+			expect(message).toBe('cannot start: HOST 192.0.2.123 is not an address of this machine: set HOST to one of its addresses, or 0.0.0.0 for all');
+		} finally {
+			rmSync(dataDir, { recursive: true, force: true });
+		}
+	});
+
 	test('a DATA_DIR that cannot be made is named', async () => {
 		const file = join(mkdtempSync(join(tmpdir(), 'outbox-start-')), 'a-file');
 		writeFileSync(file, 'not a directory');
