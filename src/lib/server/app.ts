@@ -30,8 +30,6 @@ import { InFlight } from './ops/in-flight.js';
 import { instrumentRoute } from './ops/instrument-route.js';
 import { instrumentStore } from './ops/instrument-store.js';
 import { createMetrics, type Metrics } from './ops/metrics.js';
-import { createPgPubSub } from './pubsub/pg-pubsub.js';
-import { createPgStore } from './store/pg-store.js';
 import type { ChatStore } from './store/port.js';
 import { createSqliteStore } from './store/sqlite-store.js';
 
@@ -87,6 +85,8 @@ export async function createOutboxServer(config: ServerConfig, options: OutboxSe
 	let pubsub: PubSub | undefined;
 	if (config.databaseUrl && !options.store) {
 		const pg = { connectionString: config.databaseUrl, schema: config.databaseSchema, logger };
+		// Loaded only for a cluster: the embedded database starts without `pg`.
+		const [{ createPgStore }, { createPgPubSub }] = await Promise.all([import('./store/pg-store.js'), import('./pubsub/pg-pubsub.js')]);
 		pgStore = await createPgStore(pg);
 		pubsub = await createPgPubSub(pg).catch(async (error: unknown) => {
 			await pgStore!.close();

@@ -4,7 +4,7 @@
  * value stops the start with a `ConfigError` naming each variable at fault,
  * so a deployer reads "PORT must be …", never a stack from deep inside.
  */
-import { SCHEMA_RE } from './store/pg-connection.js';
+import { SCHEMA_RE } from './store/schema-name.js';
 
 export interface ServerConfig {
 	port: number;

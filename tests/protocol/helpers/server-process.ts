@@ -60,7 +60,8 @@ export function compileServer(): string {
 		const outPath = join(outDir, relative(ROOT, sourcePath)).replace(/\.ts$/, '.js');
 		mkdirSync(dirname(outPath), { recursive: true });
 		writeFileSync(outPath, outputText);
-		for (const [, spec] of outputText.matchAll(/from\s+'(\.{1,2}\/[^']+)\.js'/g)) {
+		// Static imports and dynamic ones (the PostgreSQL modules load only for a cluster).
+		for (const [, spec] of outputText.matchAll(/(?:from\s+|import\()'(\.{1,2}\/[^']+)\.js'/g)) {
 			visit(resolve(dirname(sourcePath), `${spec}.ts`));
 		}
 	};
