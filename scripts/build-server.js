@@ -1,17 +1,19 @@
 // Builds the production server entry (src/lib/server/main.ts) into
-// build-server/main.js. Dependencies stay external (node_modules).
+// <OUTBOX_BUILD_OUT or build>/main.js, beside adapter-node's handler.js.
+// Dependencies stay external (node_modules).
 import { build } from 'vite';
 
+const outDir = process.env.OUTBOX_BUILD_OUT || 'build';
 await build({
 	configFile: false,
 	logLevel: 'warn',
 	build: {
 		ssr: 'src/lib/server/main.ts',
-		outDir: 'build-server',
-		emptyOutDir: true,
+		outDir,
+		emptyOutDir: false,
 		target: 'node20',
 		sourcemap: true,
-		rollupOptions: { output: { entryFileNames: 'main.js', format: 'es' } }
+		rollupOptions: { output: { entryFileNames: 'main.js', chunkFileNames: 'main-chunks/[name]-[hash].js', format: 'es' } }
 	}
 });
-console.log('built build-server/main.js');
+console.log(`built ${outDir}/main.js`);

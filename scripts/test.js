@@ -81,7 +81,8 @@ try {
 	console.error(`[test] ${error.message}`);
 	process.exit(1);
 }
-run('build', 'npm', ['run', 'build']);
+// Builds only when the sources changed since the last build (into a fresh folder, swapped in).
+run('build', 'node', ['scripts/build.js', '--if-stale']);
 run('browser', 'npx', ['playwright', 'test'], {
 	CHROMIUM_PATH: chromium,
 });

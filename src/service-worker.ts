@@ -154,6 +154,6 @@ function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
 function offlineResponse(): Response {
 	return new Response(
 		'<!doctype html><meta charset="utf-8"><title>Outbox — offline</title><p>You are offline and this page is not stored yet.</p>',
-		{ status: 503, headers: { 'content-type': 'text/html; charset=utf-8' } }
+		{ status: 503, headers: { 'content-type': 'text/html; charset=utf-8', 'content-security-policy': "default-src 'none'; frame-ancestors 'none'" } }
 	);
 }

@@ -1,4 +1,4 @@
-import { expect, test } from '@playwright/test';
+import { expect, test } from './fixtures/test.js';
 
 // The chat app's happy path through the UI: sign in, send, see it confirmed, sign out.
 test('signs in to the lobby, sends a message that the server confirms, and signs out', async ({ page }) => {

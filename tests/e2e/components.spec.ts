@@ -1,4 +1,4 @@
-import { expect, test, type Locator, type Page } from '@playwright/test';
+import { expect, test, type Locator, type Page } from './fixtures/test.js';
 
 // The component gallery (/dev/components) renders every component with
 // sample data and logs the callbacks into `gallery-log`.

@@ -5,7 +5,7 @@
  * errors), the tab coordinator across pages of one context (Web Locks and the
  * lease fallback), browser connectivity under `context.setOffline`, DOM events.
  */
-import { expect, test, type Page } from '@playwright/test';
+import { expect, test, type Page } from './fixtures/test.js';
 import type * as Adapters from '../../src/lib/outbox/adapters/index.js';
 import type { QueueItem } from '../../src/lib/outbox/core/queue-item.js';
 import type { ConnectivityState, StorageError } from '../../src/lib/outbox/ports.js';

@@ -3,7 +3,7 @@
  * (so phoenix.js reconnects; 1000 would strand 1.8.0–1.8.15 clients), and a
  * restart on the same data dir keeps messages and accepts the same token.
  */
-import { expect, test } from '@playwright/test';
+import { expect, test } from './fixtures/test.js';
 import { createAppServer, type AppServer } from './fixtures/app-server.js';
 import { createPeer, signIn } from './fixtures/peer.js';
 

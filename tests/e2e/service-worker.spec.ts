@@ -8,7 +8,7 @@
  * Actions are queued by the kit itself (`createBrowserOutbox` on the
  * /dev/sw bench page), so IndexedDB holds exactly what the app would write.
  */
-import { expect, test, type BrowserContext, type CDPSession, type Page } from '@playwright/test';
+import { expect, test, type BrowserContext, type CDPSession, type Page } from './fixtures/test.js';
 import { createAppServer, type AppServer } from './fixtures/app-server';
 import { createPeer, type Peer } from './fixtures/peer';
 

@@ -1,4 +1,4 @@
-import { expect, test } from '@playwright/test';
+import { expect, test } from './fixtures/test.js';
 
 test('the built app serves its page and the socket accepts a same-origin browser with a token', async ({ page, request }) => {
 	const signIn = await request.post('/api/session', { data: { name: 'smoke', password: 'pw-smoke' } });

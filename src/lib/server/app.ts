@@ -19,13 +19,17 @@ import { createChannelServer } from './channels/index.js';
 import type { ChannelServer, ChannelServerOptions, PubSub } from './channels/types.js';
 import { ChatService } from './chat/chat-service.js';
 import { roomChannel, type SocketAssigns } from './chat/room-channel.js';
-import type { ServerConfig } from './config.js';
+import { DEFAULT_SOCKET_RATE, type ServerConfig } from './config.js';
 import type { RateLimit } from './channels/rate-limit.js';
 import { createApi } from './http/api.js';
+import { clientAddress, isSecureRequest } from './http/proxy.js';
+import { EVENTS } from '../protocol/index.js';
 import { DEFAULT_SYNC_EVENTS_RATE_LIMIT, UserRateLimiter } from './http/user-rate-limit.js';
 import { createLogger, type Logger } from './logger.js';
-import { createPgPubSub } from './pubsub/pg-pubsub.js';
-import { createPgStore } from './store/pg-store.js';
+import { InFlight } from './ops/in-flight.js';
+import { instrumentRoute } from './ops/instrument-route.js';
+import { instrumentStore } from './ops/instrument-store.js';
+import { createMetrics, type Metrics } from './ops/metrics.js';
 import type { ChatStore } from './store/port.js';
 import { createSqliteStore } from './store/sqlite-store.js';
 
@@ -41,26 +45,36 @@ export interface OutboxServerOptions {
 	signInLimits?: { perName: number; perAddress: number };
 	/** Calls per user to `POST /api/sync/events` (default 10/s, bursts of 30; each call holds ≤ 100 actions). */
 	syncEventsRateLimit?: RateLimit;
+	/** Collect process figures (CPU, memory, event loop) in `/metrics`; default true. Tests that start many servers turn it off. */
+	processMetrics?: boolean;
 }
 
 export interface OutboxServer {
-	/** Handle an API request; calls `next` for anything else. */
-	handle(req: IncomingMessage, res: ServerResponse, next: () => void): void;
+	/**
+	 * Handle an API or LongPoll request; calls `next` for anything else. The
+	 * promise settles when the request is handled (or rejects with what
+	 * `next` threw), so a caller can answer a fault instead of crashing.
+	 */
+	handle(req: IncomingMessage, res: ServerResponse, next: () => unknown): Promise<void>;
 	/** Serve the socket endpoint on this HTTP server's `upgrade` event. */
 	attach(server: Server): void;
 	readonly channels: ChannelServer;
 	readonly store: ChatStore;
 	readonly tokens: TokenSigner;
 	readonly logger: Logger;
+	readonly metrics: Metrics;
+	/** Channel events and joins running now; `drain()` it to stop new ones (SIGTERM). */
+	readonly inFlight: InFlight;
 	close(): Promise<void>;
 }
 
 /**
- * Channel events per socket: 100 a second, bursts of 300. A batch is one
- * event, so a kit flushing 10,000 queued actions (100 batches) fits in one
- * burst; a client looping single pushes is slowed down with `rate_limited`.
+ * Channel events per socket: 100 a second, bursts of 300 (`SOCKET_RATE_PER_S`,
+ * `SOCKET_RATE_BURST`). A batch is one event, so a kit flushing 10,000 queued
+ * actions (100 batches) fits in one burst; a client looping single pushes is
+ * slowed down with `rate_limited`.
  */
-export const DEFAULT_SOCKET_RATE_LIMIT = { perSecond: 100, burst: 300 };
+export const DEFAULT_SOCKET_RATE_LIMIT = DEFAULT_SOCKET_RATE;
 
 export const socketKeyFor = (userId: string) => `user:${userId}`;
 
@@ -71,29 +85,46 @@ export async function createOutboxServer(config: ServerConfig, options: OutboxSe
 	let pubsub: PubSub | undefined;
 	if (config.databaseUrl && !options.store) {
 		const pg = { connectionString: config.databaseUrl, schema: config.databaseSchema, logger };
+		// Loaded only for a cluster: the embedded database starts without `pg`.
+		const [{ createPgStore }, { createPgPubSub }] = await Promise.all([import('./store/pg-store.js'), import('./pubsub/pg-pubsub.js')]);
 		pgStore = await createPgStore(pg);
 		pubsub = await createPgPubSub(pg).catch(async (error: unknown) => {
 			await pgStore!.close();
 			throw error;
 		});
 	}
-	const store = options.store ?? pgStore ?? createSqliteStore({ file: join(config.dataDir, 'outbox.db') });
+	let channels: ChannelServer;
+	const inFlight = new InFlight();
+	const metrics = createMetrics({
+		events: Object.values(EVENTS),
+		sockets: () => channels?.connectionCount ?? 0,
+		channels: () => channels?.channelCount ?? 0,
+		processMetrics: options.processMetrics
+	});
+	const store = instrumentStore(options.store ?? pgStore ?? createSqliteStore({ file: join(config.dataDir, 'outbox.db') }), metrics);
 	const tokens = new TokenSigner({
 		secret: loadSecret(config.dataDir, config.secretKey ?? undefined),
 		ttlSeconds: config.tokenTtlSeconds,
 		now: options.now
 	});
 
-	let channels: ChannelServer;
 	const chat = new ChatService(store, (topic, event, payload, from) => channels.broadcast(topic, event, payload, from));
 	const allowed = new Set(config.allowedOrigins);
 
 	channels = createChannelServer<SocketAssigns>({
-		rateLimit: DEFAULT_SOCKET_RATE_LIMIT,
+		rateLimit: config.socketRateLimit ?? DEFAULT_SOCKET_RATE_LIMIT,
 		pubsub,
 		...options.channels,
 		logger,
-		routes: [roomChannel({ chat, now: options.now })],
+		observer: {
+			connectRefused: (why) => metrics.refusal(`connect_${why}`),
+			eventRefused(event, why) {
+				metrics.event(event, why === 'unknown' ? 'invalid' : 'rate_limited', null);
+				if (why !== 'unknown') metrics.rateLimited(why === 'rate_limited' ? 'socket_events' : 'socket_pipeline');
+			},
+			fannedOut: (recipients) => metrics.fanOut(recipients)
+		},
+		routes: [instrumentRoute(roomChannel({ chat, now: options.now }), { inFlight, metrics })],
 		socketKey: (assigns) => socketKeyFor(assigns.user.id),
 		checkOrigin(origin, request) {
 			if (allowed.has(origin)) return true;
@@ -119,6 +150,8 @@ export async function createOutboxServer(config: ServerConfig, options: OutboxSe
 		channels,
 		logger,
 		socketKey: socketKeyFor,
+		clientAddress: (req) => clientAddress(req, config.trustProxy ?? 0),
+		isSecure: (req) => isSecureRequest(req, config.trustProxy ?? 0),
 		limiters: {
 			byName: new AttemptLimiter({ max: limits.perName, windowMs: 60_000 }),
 			byAddress: new AttemptLimiter({ max: limits.perAddress, windowMs: 60_000 }),
@@ -127,15 +160,17 @@ export async function createOutboxServer(config: ServerConfig, options: OutboxSe
 	});
 
 	return {
-		handle(req, res, next) {
+		async handle(req, res, next) {
 			if (channels.handleLongPoll(req, res)) return;
-			api.handle(req, res).then((handled) => handled || next());
+			if (!(await api.handle(req, res))) await next();
 		},
 		attach: (server) => channels.attach(server),
 		channels,
 		store,
 		tokens,
 		logger,
+		metrics,
+		inFlight,
 		async close() {
 			await channels.close();
 			await pubsub?.close?.();
@@ -155,7 +190,13 @@ export function createHttpServer(
 		res.writeHead(404, { 'content-type': 'text/plain' }).end('not found');
 	}
 ): Server {
-	const server = createServer((req, res) => outbox.handle(req, res, () => fallback(req, res)));
+	const server = createServer((req, res) => {
+		outbox.handle(req, res, () => fallback(req, res)).catch((err: unknown) => {
+			outbox.logger.error({ err }, 'request failed');
+			if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain' }).end('server error');
+			else res.destroy();
+		});
+	});
 	outbox.attach(server);
 	return server;
 }

@@ -4,7 +4,8 @@
  * test ids of DESIGN.md's "App contract", and what the server really holds
  * (read by a second user over the official phoenix client).
  */
-import { expect, test as base, type BrowserContext, type Page, type WebSocketRoute } from '@playwright/test';
+import type { BrowserContext, Page, WebSocketRoute } from '@playwright/test';
+import { expect, test as base } from '../fixtures/test.js';
 import { createAppServer, type AppServer } from '../fixtures/app-server.js';
 import { createPeer } from '../fixtures/peer.js';
 

@@ -14,26 +14,20 @@ import ts from 'typescript';
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 
 /**
- * Started with the compiled app; each server process prints
- * `{"port":N,"pid":P}` once listening; SIGTERM closes it cleanly. With
- * `WORKERS=N` the same code runs in N cluster workers (cluster.ts).
+ * Started with the compiled app exactly as the production entry runs it
+ * (runServer with SIGTERM draining and the fault handlers, under
+ * runClustered so `WORKERS=N` runs N workers), minus the SvelteKit pages;
+ * each server process prints `{"port":N,"pid":P}` once listening.
  */
 const ENTRY = `
-import { createHttpServer, createOutboxServer } from './src/lib/server/app.js';
+import { runServer } from './src/lib/server/ops/run-server.js';
+import { exitOnStartFailure } from './src/lib/server/ops/start-failure.js';
 import { runClustered } from './src/lib/server/cluster.js';
 import { configFromEnv } from './src/lib/server/config.js';
 await runClustered(async () => {
-	const config = configFromEnv();
-	const outbox = await createOutboxServer(config);
-	const server = createHttpServer(outbox);
-	server.listen(config.port, config.host, () => console.log(JSON.stringify({ port: server.address().port, pid: process.pid })));
-	process.on('SIGTERM', async () => {
-		server.close();
-		server.closeAllConnections();
-		await outbox.close();
-		process.exit(0);
-	});
-});
+	const server = await runServer(configFromEnv(), { processHooks: true });
+	console.log(JSON.stringify({ port: server.port, pid: process.pid }));
+}).catch(exitOnStartFailure);
 `;
 
 export interface ServerProcess {
@@ -43,6 +37,10 @@ export interface ServerProcess {
 	readonly pid: number;
 	/** Every server process that said it listens, in order (the workers under WORKERS=N, restarts included). */
 	listeningPids(): number[];
+	readonly dataDir: string;
+	readonly child: ChildProcess;
+	/** Resolves with the exit code (null when a signal ended it) once the process is gone. */
+	readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 	/** What the process wrote to stdout and stderr so far (for failure messages). */
 	log(): string;
 	/** SIGTERM, then wait for the exit. */
@@ -66,11 +64,13 @@ export function compileServer(): string {
 		const outPath = join(outDir, relative(ROOT, sourcePath)).replace(/\.ts$/, '.js');
 		mkdirSync(dirname(outPath), { recursive: true });
 		writeFileSync(outPath, outputText);
-		for (const [, spec] of outputText.matchAll(/from\s+'(\.{1,2}\/[^']+)\.js'/g)) {
+		// Static imports and dynamic ones (the PostgreSQL modules load only for a cluster).
+		for (const [, spec] of outputText.matchAll(/(?:from\s+|import\()'(\.{1,2}\/[^']+)\.js'/g)) {
 			visit(resolve(dirname(sourcePath), `${spec}.ts`));
 		}
 	};
-	visit(join(ROOT, 'src/lib/server/app.ts'));
+	visit(join(ROOT, 'src/lib/server/ops/run-server.ts'));
+	visit(join(ROOT, 'src/lib/server/ops/start-failure.ts'));
 	visit(join(ROOT, 'src/lib/server/config.ts'));
 	visit(join(ROOT, 'src/lib/server/cluster.ts'));
 	return outDir;
@@ -79,10 +79,18 @@ export function compileServer(): string {
 /**
  * Start a server from `compileServer()`'s dir on a free port; resolves once
  * `listening` processes listen (the workers, with `WORKERS` in `env`).
+ * `dataDir`: reuse this data dir (a restart); it is then left in place by `stop()`.
+ * `entry`: another entry file in that dir (it must print `{"port":N}` too).
  */
-export async function startServerProcess(dir: string, env: Record<string, string>, listening = 1): Promise<ServerProcess> {
-	const dataDir = mkdtempSync(join(tmpdir(), 'outbox-node-'));
-	const child: ChildProcess = spawn(process.execPath, ['entry.js'], {
+export async function startServerProcess(
+	dir: string,
+	env: Record<string, string>,
+	options: { dataDir?: string; entry?: string; listening?: number } | number = {}
+): Promise<ServerProcess> {
+	const { dataDir: givenDataDir, entry, listening = 1 } = typeof options === 'number' ? { listening: options } : options;
+	const ownsDataDir = givenDataDir === undefined;
+	const dataDir = givenDataDir ?? mkdtempSync(join(tmpdir(), 'outbox-node-'));
+	const child: ChildProcess = spawn(process.execPath, [entry ?? 'entry.js'], {
 		cwd: dir,
 		env: { ...process.env, PORT: '0', HOST: '127.0.0.1', DATA_DIR: dataDir, LOG_LEVEL: 'warn', NODE_ENV: 'production', ...env },
 		stdio: ['ignore', 'pipe', 'pipe']
@@ -96,9 +104,9 @@ export async function startServerProcess(dir: string, env: Record<string, string
 		child.stdout!.on('data', (d: Buffer) => {
 			output += d;
 			pids.length = 0;
-			for (const match of output.matchAll(/\{"port":(\d+),"pid":(\d+)\}/g)) {
+			for (const match of output.matchAll(/\{"port":(\d+)(?:,"pid":(\d+))?\}/g)) {
 				port = Number(match[1]);
-				pids.push(Number(match[2]));
+				pids.push(Number(match[2] ?? child.pid));
 			}
 			if (pids.length >= listening) {
 				clearTimeout(timer);
@@ -110,19 +118,26 @@ export async function startServerProcess(dir: string, env: Record<string, string
 			reject(new Error(`server exited with ${code} before listening:\n${output}`));
 		});
 	});
-	const exited = new Promise<void>((r) => (child.exitCode !== null ? r() : child.once('exit', () => r())));
+	const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((r) =>
+		child.exitCode !== null || child.signalCode !== null
+			? r({ code: child.exitCode, signal: child.signalCode })
+			: child.once('exit', (code, signal) => r({ code, signal }))
+	);
 	return {
 		url: `http://127.0.0.1:${port}`,
 		port,
 		pid: child.pid!,
 		listeningPids: () => [...pids],
+		dataDir,
+		child,
+		exited,
 		log: () => output,
 		async stop() {
 			if (child.exitCode === null) child.kill('SIGTERM');
 			const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
 			await exited;
 			clearTimeout(timer);
-			rmSync(dataDir, { recursive: true, force: true });
+			if (ownsDataDir) rmSync(dataDir, { recursive: true, force: true });
 		}
 	};
 }

@@ -40,7 +40,7 @@ const CLOSE_GRACE_MS = 1000;
  */
 export function createChannelServer<A = Record<string, unknown>>(input: ChannelServerOptions<A>): ChannelServer {
 	const options = resolveOptions(input);
-	const { logger, pubsub } = options;
+	const { logger, pubsub, observer } = options;
 	const topics = new TopicIndex<A>();
 	const connections = new Map<Wire, Connection<A>>();
 	const byKey = new Map<string, Set<Connection<A>>>();
@@ -81,7 +81,7 @@ export function createChannelServer<A = Record<string, unknown>>(input: ChannelS
 				? { connectionId: message.exceptConnection, joinRef: message.exceptJoinRef }
 				: undefined;
 		try {
-			topics.fanOut(new PreparedBroadcast(message.topic, message.event, message.payload), except);
+			observer.fannedOut?.(topics.fanOut(new PreparedBroadcast(message.topic, message.event, message.payload), except));
 		} catch (err) {
 			logger.error({ err, topic: message.topic, event: message.event }, 'broadcast payload is not JSON');
 		}
@@ -98,31 +98,36 @@ export function createChannelServer<A = Record<string, unknown>>(input: ChannelS
 
 	/** Who may connect: version, origin and token checked; a refusal is an HTTP status. */
 	async function admit(request: IncomingMessage, query: Record<string, string>, token: string | null): Promise<Admission<A>> {
-		if (closing) return { refuse: 503 };
+		if (closing) return refused('closing', 503);
 		const { vsn, ...params } = query;
 		// V1 for 1.0.x and for no vsn at all (as Phoenix), V2 for 2.0.x; anything else is refused.
 		const serializer = negotiateSerializer(vsn);
 		if (!serializer) {
 			logger.debug({ vsn }, 'connect refused: no serializer for this vsn');
-			return { refuse: 400 };
+			return refused('version', 400);
 		}
 		const origin = request.headers.origin;
 		if (origin !== undefined && !originAllowed(origin, request)) {
 			logger.warn({ origin }, 'connect refused: foreign origin');
-			return { refuse: 403 };
+			return refused('origin', 403);
 		}
 		try {
 			const assigns = await options.authenticate({ token, params, request });
 			if (assigns == null) {
 				logger.debug({}, 'connect refused: authenticate returned null');
-				return { refuse: 403 };
+				return refused('token', 403);
 			}
-			if (closing) return { refuse: 503 };
+			if (closing) return refused('closing', 503);
 			return { assigns, key: options.socketKey(assigns), serializer };
 		} catch (err) {
 			logger.error({ err }, 'authenticate threw');
-			return { refuse: 500 };
+			return refused('error', 500);
 		}
+	}
+
+	function refused<S extends 400 | 403 | 500 | 503>(why: 'version' | 'origin' | 'token' | 'closing' | 'error', status: S): { refuse: S } {
+		observer.connectRefused?.(why);
+		return { refuse: status };
 	}
 
 	async function accept(request: IncomingMessage, socket: Duplex, head: Buffer, query: Record<string, string>) {
@@ -258,6 +263,9 @@ export function createChannelServer<A = Record<string, unknown>>(input: ChannelS
 		},
 		get connectionCount() {
 			return connections.size;
+		},
+		get channelCount() {
+			return topics.channelCount;
 		},
 		close() {
 			closing ??= closeAll();

@@ -6,7 +6,7 @@ import { createInProcessPubSub } from './in-process-pubsub.js';
 import { DEFAULTS } from './phoenix.js';
 import { assertRateLimit, type RateLimit } from './rate-limit.js';
 import { silentLogger, type Logger } from '../logger.js';
-import type { ChannelRoute, ChannelServerOptions, PubSub, TraceEvent } from './types.js';
+import type { ChannelObserver, ChannelRoute, ChannelServerOptions, PubSub, TraceEvent } from './types.js';
 
 /** Options with every default filled in. */
 export interface ResolvedOptions<A> {
@@ -23,6 +23,7 @@ export interface ResolvedOptions<A> {
 	/** True when the server made the pubsub, so `close()` may close it. */
 	ownsPubsub: boolean;
 	logger: Logger;
+	observer: ChannelObserver;
 	trace: ((event: TraceEvent) => void) | null;
 }
 
@@ -45,6 +46,9 @@ export function resolveOptions<A>(options: ChannelServerOptions<A>): ResolvedOpt
 	if (options.rateLimit !== undefined) assertRateLimit(options.rateLimit);
 	if (options.pubsub !== undefined) assertPubSub(options.pubsub);
 	if (options.logger !== undefined) assertLogger(options.logger);
+	if (options.observer !== undefined && (typeof options.observer !== 'object' || options.observer === null)) {
+		throw new TypeError('options.observer must be an object of optional hooks');
+	}
 
 	return {
 		path,
@@ -59,6 +63,7 @@ export function resolveOptions<A>(options: ChannelServerOptions<A>): ResolvedOpt
 		pubsub: options.pubsub ?? createInProcessPubSub(),
 		ownsPubsub: options.pubsub === undefined,
 		logger: options.logger ?? silentLogger,
+		observer: options.observer ?? {},
 		trace: options.trace ?? null
 	};
 }

@@ -34,7 +34,10 @@ export function runEvent<A>(
 	if (channel.busy) {
 		channel.backlog ??= [];
 		if (channel.backlog.length < MAX_PIPELINE) channel.backlog.push({ ref, event, payload, isBinary });
-		else sendReply(conn, joinRef, ref, topic, 'error', { reason: RATE_LIMITED, message: 'too many events in flight' });
+		else {
+			conn.hub.options.observer.eventRefused?.(event, 'pipeline_full');
+			sendReply(conn, joinRef, ref, topic, 'error', { reason: RATE_LIMITED, message: 'too many events in flight' });
+		}
 		return;
 	}
 	const limit = conn.hub.options.rateLimit;
@@ -42,12 +45,14 @@ export function runEvent<A>(
 		const now = Date.now();
 		conn.bucket ??= createBucket(limit, now);
 		if (!takeToken(conn.bucket, limit, now)) {
+			conn.hub.options.observer.eventRefused?.(event, 'rate_limited');
 			sendReply(conn, joinRef, ref, topic, 'error', { reason: RATE_LIMITED });
 			return;
 		}
 	}
 	const spec = Object.hasOwn(channel.route.events, event) ? channel.route.events[event] : undefined;
 	if (!spec) {
+		conn.hub.options.observer.eventRefused?.(event, 'unknown');
 		sendReply(conn, joinRef, ref, topic, 'error', { reason: INVALID, message: `unknown event ${event}` });
 		return;
 	}

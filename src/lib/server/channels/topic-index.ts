@@ -9,6 +9,8 @@ import type { PreparedBroadcast } from './prepared-broadcast.js';
 /** Subscribers by topic; empty topics are dropped so the map tracks live rooms only. */
 export class TopicIndex<A> {
 	private readonly byTopic = new Map<string, Set<Channel<A>>>();
+	/** Subscriptions across every topic (joined channels). */
+	#channels = 0;
 
 	add(channel: Channel<A>): void {
 		let subscribers = this.byTopic.get(channel.topic);
@@ -16,13 +18,14 @@ export class TopicIndex<A> {
 			subscribers = new Set();
 			this.byTopic.set(channel.topic, subscribers);
 		}
+		if (!subscribers.has(channel)) this.#channels++;
 		subscribers.add(channel);
 	}
 
 	remove(channel: Channel<A>): void {
 		const subscribers = this.byTopic.get(channel.topic);
 		if (!subscribers) return;
-		subscribers.delete(channel);
+		if (subscribers.delete(channel)) this.#channels--;
 		if (subscribers.size === 0) this.byTopic.delete(channel.topic);
 	}
 
@@ -42,6 +45,11 @@ export class TopicIndex<A> {
 			sent++;
 		}
 		return sent;
+	}
+
+	/** Number of joined channels here, over all topics. */
+	get channelCount(): number {
+		return this.#channels;
 	}
 
 	/** Number of topics with at least one subscriber here. */

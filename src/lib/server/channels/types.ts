@@ -98,11 +98,26 @@ export interface ChannelServerOptions<Assigns = Record<string, unknown>> {
 	rateLimit?: { perSecond: number; burst: number };
 	pubsub?: PubSub;
 	logger?: Logger;
+	/** Hooks for metrics, called on hot paths: keep each to a counter bump. */
+	observer?: ChannelObserver;
 	/**
 	 * Debug/test hook: every frame in and out and every open and close, per
 	 * connection. It sees payloads, so leave it unset in production.
 	 */
 	trace?(event: TraceEvent): void;
+}
+
+/**
+ * What the server tells a metrics layer. Every hook is optional and called
+ * synchronously where the thing happens, so it must be cheap.
+ */
+export interface ChannelObserver {
+	/** A connect was refused: bad `vsn`, foreign origin, no valid token, shutting down, or `authenticate` threw. */
+	connectRefused?(why: 'version' | 'origin' | 'token' | 'closing' | 'error'): void;
+	/** An event was answered before reaching a handler: over the socket's rate limit or pipeline, or unknown. */
+	eventRefused?(event: string, why: 'rate_limited' | 'pipeline_full' | 'unknown'): void;
+	/** A broadcast was written to `recipients` subscribers in this process. */
+	fannedOut?(recipients: number): void;
 }
 
 /** What the `trace` hook sees. `data` is the frame as sent or received. */
@@ -147,5 +162,7 @@ export interface ChannelServer {
 	disconnect(socketKey: string): void;
 	/** Number of open connections in this process. */
 	readonly connectionCount: number;
+	/** Number of joined channels in this process. */
+	readonly channelCount: number;
 	close(): Promise<void>;
 }

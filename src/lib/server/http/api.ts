@@ -20,7 +20,7 @@ import type { Logger } from '../logger.js';
 import { roomAccess } from '../chat/access.js';
 import type { ChatService } from '../chat/chat-service.js';
 import { nameKey } from '../store/port.js';
-import { HttpError, clientAddress, readJson, requestToken, sendError, sendJson } from './json.js';
+import { HttpError, readJson, requestToken, sendError, sendJson } from './json.js';
 import type { UserRateLimiter } from './user-rate-limit.js';
 
 export const SESSION_COOKIE = 'outbox_token';
@@ -32,8 +32,10 @@ export interface ApiOptions {
 	tokens: TokenSigner;
 	channels: Pick<ChannelServer, 'disconnect'>;
 	limiters: { byName: AttemptLimiter; byAddress: AttemptLimiter; syncEvents: UserRateLimiter };
-	/** Mark the cookie `Secure` (behind HTTPS). */
-	secureCookie?: boolean;
+	/** The client's address, for the per-address sign-in limit (proxy-aware; default: the socket's). */
+	clientAddress?(req: IncomingMessage): string;
+	/** True when the request came over TLS: the session cookie is then `Secure`. */
+	isSecure?(req: IncomingMessage): boolean;
 	logger: Logger;
 	/** Socket group key for a user, as the channel server's `socketKey` gives it. */
 	socketKey(userId: string): string;
@@ -51,9 +53,9 @@ export function createApi(options: ApiOptions) {
 		return user ? { user: { id: user.id, name: user.name }, claims } : null;
 	}
 
-	function cookie(token: string, maxAgeS: number) {
+	function cookie(req: IncomingMessage, token: string, maxAgeS: number) {
 		const parts = [`${SESSION_COOKIE}=${token}`, 'Path=/', 'HttpOnly', 'SameSite=Strict', `Max-Age=${maxAgeS}`];
-		if (options.secureCookie) parts.push('Secure');
+		if (options.isSecure?.(req)) parts.push('Secure');
 		return parts.join('; ');
 	}
 
@@ -64,7 +66,7 @@ export function createApi(options: ApiOptions) {
 		// Only wrong passwords count: a busy address (a school, a test run) signs in as often as it likes,
 		// while guessing one account's password, or many from one address, is slowed down.
 		const key = nameKey(name);
-		const address = clientAddress(req);
+		const address = options.clientAddress?.(req) ?? req.socket.remoteAddress ?? 'unknown';
 		const wait = Math.max(options.limiters.byName.wait(key), options.limiters.byAddress.wait(address));
 		if (wait > 0) {
 			return sendError(res, 429, 'rate_limited', 'too many wrong passwords; try again later', {
@@ -88,7 +90,7 @@ export function createApi(options: ApiOptions) {
 		const { token, claims } = tokens.issue(user.id);
 		const maxAge = Math.max(0, Math.floor((claims.expiresAt - Date.now()) / 1000));
 		// Exactly the contract's `{token, user}`; the expiry is in GET /api/session.
-		sendJson(res, 200, { token, user: { id: user.id, name: user.name } }, { 'set-cookie': cookie(token, maxAge) });
+		sendJson(res, 200, { token, user: { id: user.id, name: user.name } }, { 'set-cookie': cookie(req, token, maxAge) });
 	}
 
 	async function routes(req: IncomingMessage, res: ServerResponse, path: string): Promise<boolean> {
@@ -105,7 +107,7 @@ export function createApi(options: ApiOptions) {
 				if (!session) return (sendError(res, 401, 'unauthorized', 'not signed in'), true);
 				await store.revokeToken(session.claims.tokenId, session.claims.expiresAt);
 				options.channels.disconnect(options.socketKey(session.user.id));
-				sendJson(res, 200, {}, { 'set-cookie': cookie('', 0) });
+				sendJson(res, 200, {}, { 'set-cookie': cookie(req, '', 0) });
 				return true;
 			}
 			return (sendError(res, 405, 'invalid', `${method} is not allowed here`, { allow: 'GET, POST, DELETE' }), true);

@@ -69,7 +69,3 @@ export function requestToken(req: IncomingMessage, cookieName: string): string |
 	return null;
 }
 
-/** The client's address for rate limiting (the socket's; proxies are not trusted). */
-export function clientAddress(req: IncomingMessage): string {
-	return req.socket.remoteAddress ?? 'unknown';
-}

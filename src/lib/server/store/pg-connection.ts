@@ -5,8 +5,9 @@
  */
 import pg from 'pg';
 
-/** Schema names we accept: plain lowercase identifiers, so they never need escaping. */
-export const SCHEMA_RE = /^[a-z_][a-z0-9_]{0,62}$/;
+import { SCHEMA_RE } from './schema-name.js';
+
+export { SCHEMA_RE };
 
 const INT8_OID = 20;
 

@@ -189,6 +189,10 @@ export async function createPgStore(options: PgStoreOptions): Promise<ChatStore>
 			return rows;
 		},
 
+		async ping() {
+			await pool.query('SELECT 1');
+		},
+
 		async close() {
 			if (!pool.ended) await pool.end();
 		}

@@ -83,6 +83,9 @@ export interface ChatStore {
 	/** Rooms the user has posted in or read, with unread counts (for a room list). */
 	roomsForUser(userId: string): Promise<{ slug: string; unread_count: number; last_seq: number }[]>;
 
+	/** Resolves when the database answers a trivial query (readiness checks); rejects with why not. */
+	ping(): Promise<void>;
+
 	close(): Promise<void>;
 }
 

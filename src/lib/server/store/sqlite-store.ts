@@ -210,6 +210,11 @@ export function createSqliteStore(options: SqliteStoreOptions): ChatStore {
 			return st.roomsForUser.all(userId);
 		},
 
+		async ping() {
+			if (!db.open) throw new Error('the SQLite database is closed');
+			db.prepare('SELECT 1').get();
+		},
+
 		async close() {
 			if (queued.length) commitGroup();
 			if (db.open) db.close();
