@@ -88,10 +88,8 @@ const SQL = {
 		FROM unnest($4::text[], $9::json[], $7::timestamptz[]) AS t (client_id, result, at)
 		ON CONFLICT DO NOTHING`,
 	messageInRoom: `${SELECT_MESSAGES} WHERE m.id = $1 AND m.room = $2`,
-	editMessage:
-		'UPDATE messages SET body = $2, version = version + 1, updated_at = $3, change_seq = $4 WHERE id = $1',
-	deleteMessage:
-		"UPDATE messages SET body = '', deleted = true, version = version + 1, updated_at = $2, change_seq = $3 WHERE id = $1",
+	updateMessage:
+		'UPDATE messages SET body = $2, deleted = $3, version = version + 1, updated_at = $4, change_seq = $5 WHERE id = $1',
 
 	// DO NOTHING, then the caller checks rowCount: 0 rows means another
 	// connection stored this client_id first (see pg-actions.ts).
