@@ -28,6 +28,10 @@ import { createPgPubSub } from './pubsub/pg-pubsub.js';
 import { createPgStore } from './store/pg-store.js';
 import type { ChatStore } from './store/port.js';
 import { createSqliteStore } from './store/sqlite-store.js';
+import type { UploadStore } from './uploads/port.js';
+import { createPgUploadStore } from './uploads/pg-upload-store.js';
+import { createSqliteUploadStore } from './uploads/sqlite-upload-store.js';
+import { UploadService, type UploadServiceOptions } from './uploads/upload-service.js';
 
 export interface OutboxServerOptions {
 	/** Use this store instead of the one the config names (tests). */
@@ -41,6 +45,8 @@ export interface OutboxServerOptions {
 	signInLimits?: { perName: number; perAddress: number };
 	/** Calls per user to `POST /api/sync/events` (default 10/s, bursts of 30; each call holds ≤ 100 actions). */
 	syncEventsRateLimit?: RateLimit;
+	/** Upload limits and clock (tests); `store` replaces the one the config names. */
+	uploads?: Partial<Omit<UploadServiceOptions, 'stagingDir' | 'logger' | 'store'>> & { store?: UploadStore };
 }
 
 export interface OutboxServer {
@@ -50,6 +56,7 @@ export interface OutboxServer {
 	attach(server: Server): void;
 	readonly channels: ChannelServer;
 	readonly store: ChatStore;
+	readonly uploads: UploadService;
 	readonly tokens: TokenSigner;
 	readonly logger: Logger;
 	close(): Promise<void>;
@@ -77,7 +84,29 @@ export async function createOutboxServer(config: ServerConfig, options: OutboxSe
 			throw error;
 		});
 	}
-	const store = options.store ?? pgStore ?? createSqliteStore({ file: join(config.dataDir, 'outbox.db') });
+	const dbFile = join(config.dataDir, 'outbox.db');
+	const store = options.store ?? pgStore ?? createSqliteStore({ file: dbFile });
+	// Files beside the database they belong to: chunks in PostgreSQL, or DATA_DIR/uploads with SQLite.
+	const uploadsDir = join(config.dataDir, 'uploads');
+	const { store: uploadStoreOption, ...uploadLimits } = options.uploads ?? {};
+	const uploadStore =
+		uploadStoreOption ??
+		(await (config.databaseUrl
+			? createPgUploadStore({ connectionString: config.databaseUrl, schema: config.databaseSchema, logger })
+			: createSqliteUploadStore({ file: dbFile, dir: uploadsDir })
+		).catch(async (error: unknown) => {
+			await pubsub?.close?.();
+			await store.close();
+			throw error;
+		}));
+	const uploads = new UploadService({
+		sweepIntervalMs: (config.uploadSweepIntervalS ?? 3600) * 1000,
+		...uploadLimits,
+		store: uploadStore,
+		stagingDir: join(uploadsDir, '.staging'),
+		logger
+	});
+	uploads.start();
 	const tokens = new TokenSigner({
 		secret: loadSecret(config.dataDir, config.secretKey ?? undefined),
 		ttlSeconds: config.tokenTtlSeconds,
@@ -115,6 +144,7 @@ export async function createOutboxServer(config: ServerConfig, options: OutboxSe
 	const limits = options.signInLimits ?? { perName: 10, perAddress: 60 }; // wrong passwords a minute
 	const api = createApi({
 		chat,
+		uploads,
 		tokens,
 		channels,
 		logger,
@@ -134,11 +164,13 @@ export async function createOutboxServer(config: ServerConfig, options: OutboxSe
 		attach: (server) => channels.attach(server),
 		channels,
 		store,
+		uploads,
 		tokens,
 		logger,
 		async close() {
 			await channels.close();
 			await pubsub?.close?.();
+			await uploads.close();
 			await store.close();
 		}
 	};

@@ -15,6 +15,8 @@ export interface ServerConfig {
 	/** Extra origins allowed to open the socket (the server's own always is). */
 	allowedOrigins: string[];
 	logLevel: string;
+	/** Seconds between sweeps for uploads no message names after 24 h (`UPLOAD_SWEEP_INTERVAL_S`, default 3600; 0: never). */
+	uploadSweepIntervalS?: number;
 }
 
 function int(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number): number {
@@ -40,6 +42,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): ServerConfi
 			.split(',')
 			.map((s) => s.trim())
 			.filter(Boolean),
-		logLevel: env.LOG_LEVEL || (env.NODE_ENV === 'test' ? 'silent' : 'info')
+		logLevel: env.LOG_LEVEL || (env.NODE_ENV === 'test' ? 'silent' : 'info'),
+		uploadSweepIntervalS: int(env, 'UPLOAD_SWEEP_INTERVAL_S', 3600, 0)
 	};
 }

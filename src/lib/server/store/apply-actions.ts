@@ -6,10 +6,12 @@
  *   (also later in the same call) returns that outcome and changes nothing.
  *   `ok`, `forbidden` and `conflict` are kept; `invalid` is about the payload,
  *   not a decision on the action, so it is not (the client_id stays free).
+ * - Files: a send may name only the sender's own uploads (else `invalid`);
+ *   a deletion drops the message's files with its body.
  * - Counters: the room is locked first, its `seq` and change numbers advance
  *   in memory and are saved once at the end, so they are gap-free.
  */
-import type { Action, Message, User } from '../../protocol/index.js';
+import type { Action, Attachment, Message, User } from '../../protocol/index.js';
 import type { ActionResult, ApplyOutcome } from './port.js';
 import type { ActionQueries, RoomCounters } from './queries.js';
 import { MESSAGE_ID_RE, refuseChange } from './rules.js';
@@ -67,11 +69,16 @@ function* applyOne(
 	const client_id = action.client_id;
 	switch (action.type) {
 		case 'send_message': {
+			const files = yield* ownFiles(q, author, action.payload.attachments ?? []);
+			if ('missing' in files) {
+				return { client_id, status: 'error', reason: 'invalid', message: `attachment ${files.missing} is not one of your uploads` };
+			}
+			const attachments = files.list;
 			const at = now();
 			const seq = ++counters.last_seq;
 			const change = ++counters.last_change;
 			const body = action.payload.body;
-			const id = yield* q.insertMessage({ room, authorId: author.id, clientId: client_id, body, seq, change, at });
+			const id = yield* q.insertMessage({ room, authorId: author.id, clientId: client_id, body, seq, change, at, attachments });
 			const message: Message = {
 				id,
 				client_id,
@@ -82,7 +89,8 @@ function* applyOne(
 				version: 1,
 				deleted: false,
 				inserted_at: at,
-				updated_at: at
+				updated_at: at,
+				attachments
 			};
 			outcome.created.push(message);
 			return { client_id, status: 'ok', message };
@@ -103,7 +111,8 @@ function* applyOne(
 				body: change.body,
 				version: found.version + 1,
 				deleted: change.deleted,
-				updated_at: change.at
+				updated_at: change.at,
+				attachments: change.deleted ? [] : (found.attachments ?? [])
 			};
 			outcome.updated.push(message);
 			return { client_id, status: 'ok', message };
@@ -118,6 +127,14 @@ function* applyOne(
 			throw new TypeError(`unknown action type ${JSON.stringify(unknown.type)}; parse actions with parseAction first`);
 		}
 	}
+}
+
+/** The sender's uploads named by `ids`, in that order; or the first id that is not one of them. */
+function* ownFiles(q: ActionQueries, author: User, ids: string[]): Step<{ list: Attachment[] } | { missing: string }> {
+	if (ids.length === 0) return { list: [] };
+	const found = new Map((yield* q.uploadsOf(author.id, ids)).map((file) => [file.id, file]));
+	const missing = ids.find((id) => !found.has(id));
+	return missing === undefined ? { list: ids.map((id) => found.get(id)!) } : { missing };
 }
 
 function now(): string {

@@ -11,6 +11,7 @@
  * statement, together with their idempotency records, when any other query
  * comes (they read what is in the room) or at `finish`.
  */
+import type { Attachment } from '../../protocol/index.js';
 import type { ActionResult } from './port.js';
 import type { ActionQueries, NewMessage } from './queries.js';
 import { run, toMessage, type MessageRow, type Queryable, type RoomCounters } from './pg-statements.js';
@@ -47,6 +48,7 @@ export function pgActionQueries(db: Queryable): ActionQueries {
 		pending = [];
 		if (sends.length === 0) return;
 		const column = <K extends keyof PendingSend>(key: K) => sends.map((p) => p[key]);
+		const named = sends.flatMap((p) => p.attachments.map((file) => [p.id, file.id] as const));
 		const { rowCount } = yield* wait(
 			run(db, 'insertSends', [
 				sends[0]!.room,
@@ -57,7 +59,10 @@ export function pgActionQueries(db: Queryable): ActionQueries {
 				column('seq'),
 				column('at'),
 				column('change'),
-				column('result')
+				column('result'),
+				sends.map((p) => JSON.stringify(p.attachments)),
+				named.map(([messageId]) => messageId),
+				named.map(([, uploadId]) => uploadId)
 			])
 		);
 		if (rowCount !== sends.length) throw new IdempotencyRace(sends.map((p) => p.clientId).join(', '));
@@ -77,6 +82,9 @@ export function pgActionQueries(db: Queryable): ActionQueries {
 			if (locked.rows[0]) return locked.rows[0];
 			yield* wait(run(db, 'ensureRoom', [room, at]));
 			return (yield* wait(run<RoomCounters>(db, 'lockRoom', [room]))).rows[0]!;
+		},
+		*uploadsOf(ownerId, uploadIds) {
+			return (yield* wait(run<Attachment>(db, 'uploadsOf', [ownerId, uploadIds]))).rows;
 		},
 		*insertMessage(message) {
 			const id = ids.shift();

@@ -7,7 +7,7 @@
  * Every query is a `Step` (see `steps.ts`), so one flow runs on a
  * synchronous driver and an asynchronous one alike.
  */
-import type { Message } from '../../protocol/index.js';
+import type { Attachment, Message } from '../../protocol/index.js';
 import type { ActionResult, StoredUser } from './port.js';
 import type { Step } from './steps.js';
 
@@ -46,9 +46,11 @@ export interface NewMessage {
 	seq: number;
 	change: number;
 	at: string;
+	/** The files it carries, in order (the sender's uploads, checked). */
+	attachments: Attachment[];
 }
 
-/** An edit or a deletion, as written: the version goes up by one. */
+/** An edit or a deletion, as written: the version goes up by one; a deletion also drops the message's files. */
 export interface MessageChange {
 	body: string;
 	deleted: boolean;
@@ -99,7 +101,9 @@ export interface ActionQueries {
 	prepare(authorId: string, clientIds: string[], sends: number): Step<Map<string, ActionResult>>;
 	/** Lock the room until commit, creating it when missing; its counters. */
 	lockRoom(room: string, at: string): Step<RoomCounters>;
-	/** Write a new message (version 1, not deleted); resolves to its id. */
+	/** Those of `uploadIds` that are `ownerId`'s uploads, in any order; they stay until commit. */
+	uploadsOf(ownerId: string, uploadIds: string[]): Step<Attachment[]>;
+	/** Write a new message (version 1, not deleted) and which uploads it names; resolves to its id. */
 	insertMessage(message: NewMessage): Step<string>;
 	/** The message with this id in this room (the id already matches `MESSAGE_ID_RE`), or null. */
 	messageInRoom(id: string, room: string): Step<Message | null>;

@@ -22,6 +22,9 @@ export function sqliteActionQueries(st: Statements): ActionQueries {
 			st.ensureRoom.run(room, at);
 			return st.roomCounters.get(room) ?? EMPTY_ROOM;
 		},
+		*uploadsOf(ownerId, uploadIds) {
+			return st.uploadsOf.all(ownerId, JSON.stringify(uploadIds));
+		},
 		*insertMessage(m) {
 			const { lastInsertRowid } = st.insertMessage.run({
 				room: m.room,
@@ -30,8 +33,10 @@ export function sqliteActionQueries(st: Statements): ActionQueries {
 				body: m.body,
 				seq: m.seq,
 				now: m.at,
-				change: m.change
+				change: m.change,
+				attachments: m.attachments.length === 0 ? '[]' : JSON.stringify(m.attachments)
 			});
+			for (const file of m.attachments) st.nameUpload.run(file.id, lastInsertRowid);
 			return String(lastInsertRowid);
 		},
 		*messageInRoom(id, room) {
@@ -40,6 +45,7 @@ export function sqliteActionQueries(st: Statements): ActionQueries {
 		},
 		*updateMessage(id, change) {
 			st.updateMessage.run({ id: Number(id), body: change.body, deleted: change.deleted ? 1 : 0, now: change.at, change: change.change });
+			if (change.deleted) st.dropNamedUploads.run(Number(id));
 		},
 		*markRead(userId, room, seq) {
 			st.markRead.run(userId, room, seq);
