@@ -48,7 +48,7 @@ export async function postUpload(baseUrl: string, body: Buffer, call: UploadCall
 	if (call.name !== undefined) headers['x-file-name'] = call.name;
 	if (call.token) headers.authorization = `Bearer ${call.token}`;
 	if (call.cookie) headers.cookie = call.cookie;
-	const res = await fetch(`${baseUrl}/api/uploads`, { method: 'POST', headers, body });
+	const res = await fetch(`${baseUrl}/api/uploads`, { method: 'POST', headers, body: new Uint8Array(body) });
 	const text = await res.text();
 	return { status: res.status, headers: res.headers, body: text ? JSON.parse(text) : null };
 }

@@ -131,7 +131,7 @@ describe('idempotency by X-Upload-Id', () => {
 
 			const retry = await postUpload(server.url, bytes, { token: ada.token, type: 'image/gif', id });
 			expect(retry.status).toBe(201);
-			expect(retry.body.upload).toMatchObject({ id: stored.id, sha256: sha256(bytes), size: bytes.length });
+			expect(retry.body.upload).toMatchObject({ id: stored!.id, sha256: sha256(bytes), size: bytes.length });
 		} finally {
 			await proxy.close();
 		}
