@@ -11,11 +11,12 @@
 import { UPLOAD_TYPES, type UploadType } from '../../protocol/index.js';
 import { UploadRefusal } from './port.js';
 
-/** Leading bytes of each binary type; `null` is a byte that may be anything. */
-const SIGNATURES: Record<Exclude<UploadType, 'text/plain'>, (number | null)[]> = {
+/** Leading bytes of each binary type: a byte, a list of allowed bytes, or `null` for any byte. */
+type SignatureByte = number | readonly number[] | null;
+const SIGNATURES: Record<Exclude<UploadType, 'text/plain'>, SignatureByte[]> = {
 	'image/png': [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a],
 	'image/jpeg': [0xff, 0xd8, 0xff],
-	'image/gif': [0x47, 0x49, 0x46, 0x38, null, 0x61], // GIF87a or GIF89a
+	'image/gif': [0x47, 0x49, 0x46, 0x38, [0x37, 0x39], 0x61], // GIF87a or GIF89a
 	'image/webp': [0x52, 0x49, 0x46, 0x46, null, null, null, null, 0x57, 0x45, 0x42, 0x50], // RIFF....WEBP
 	'application/pdf': [0x25, 0x50, 0x44, 0x46, 0x2d] // %PDF-
 };
@@ -65,14 +66,15 @@ export function contentCheck(type: UploadType): ContentCheck {
 	return type === 'text/plain' ? utf8Check() : signatureCheck(type, SIGNATURES[type]);
 }
 
-function signatureCheck(type: UploadType, signature: (number | null)[]): ContentCheck {
+function signatureCheck(type: UploadType, signature: SignatureByte[]): ContentCheck {
 	let seen = 0;
 	const refuse = () => new UploadRefusal(415, 'invalid', `the bytes are not ${type} (their signature does not match)`);
 	return {
 		update(chunk) {
 			for (let i = 0; i < chunk.length && seen < signature.length; i++, seen++) {
-				const expected = signature[seen];
-				if (expected !== null && chunk[i] !== expected) throw refuse();
+				const expected = signature[seen]!;
+				const byte = chunk[i]!;
+				if (expected !== null && (typeof expected === 'number' ? byte !== expected : !expected.includes(byte))) throw refuse();
 			}
 		},
 		finish() {
