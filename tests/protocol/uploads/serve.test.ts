@@ -77,11 +77,13 @@ describe('serving a file', () => {
 		expect(stale.status).toBe(200);
 	});
 
-	test('takes the session cookie, as an <img> sends it; 401 with neither cookie nor token', async () => {
+	test('takes the session cookie, as an <img> sends it; without a session, the 404 of an unknown id', async () => {
 		const file = await upload('image/webp', 'a.webp');
 		expect((await getUpload(server.url, file.id, { cookie: `outbox_token=${ada.token}` })).status).toBe(200);
-		const anonymous = await getUpload(server.url, file.id);
-		expect(anonymous.status).toBe(401);
+		for (const auth of [{}, { token: 'not-a-token' }, { cookie: 'outbox_token=forged' }]) {
+			const refused = await getUpload(server.url, file.id, auth);
+			expect([refused.status, JSON.parse(refused.bytes.toString())]).toEqual([404, { reason: 'invalid', message: 'no such upload' }]);
+		}
 	});
 
 	test('HEAD gives the headers without the bytes; 404 for ids that name nothing', async () => {

@@ -8,6 +8,7 @@
  *   404 to everyone else
  *
  * Both take the Bearer header or the session cookie (so an `<img>` loads).
+ * A `GET` nobody may make, signed in or not, is the 404 of an unknown id.
  * Refusals are `{reason, message}`; one sent before the body was read closes
  * the connection, so the client stops sending.
  */
@@ -82,12 +83,14 @@ export function createUploadRoutes({ uploads, authenticate, logger }: UploadRout
 			return true;
 		}
 		const session = await authenticate(req);
-		if (!session) {
-			sendError(res, 401, 'unauthorized', 'not signed in', id === null ? { connection: 'close' } : {});
+		if (id !== null) {
+			// Signed out or not allowed: the same 404 as an unknown id, so no answer tells a file exists.
+			if (!session) sendError(res, 404, 'invalid', 'no such upload');
+			else await get(req, res, session.user, id);
 			return true;
 		}
-		if (id === null) await post(req, res, session.user);
-		else await get(req, res, session.user, id);
+		if (!session) sendError(res, 401, 'unauthorized', 'not signed in', { connection: 'close' });
+		else await post(req, res, session.user);
 		return true;
 	};
 }
