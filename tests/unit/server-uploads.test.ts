@@ -6,7 +6,9 @@ import { describe, expect, it } from 'vitest';
 import { LIMITS, messageSchema, parseAction, UPLOAD_TYPES } from '../../src/lib/protocol/index.js';
 import { displayName, downloadName } from '../../src/lib/server/uploads/file-name.js';
 import { contentCheck, uploadTypeOf } from '../../src/lib/server/uploads/file-types.js';
-import { UploadRefusal } from '../../src/lib/server/uploads/port.js';
+import { configFromEnv } from '../../src/lib/server/config.js';
+import { UploadRefusal, type UploadStore } from '../../src/lib/server/uploads/port.js';
+import { UploadService } from '../../src/lib/server/uploads/upload-service.js';
 
 const refusal = (fn: () => unknown): { status: number; reason: string } | null => {
 	try {
@@ -169,5 +171,33 @@ describe('send_message payloads that name uploads', () => {
 		const withFile = { ...base, attachments: [{ id: 'up1', name: 'a.png', type: 'image/png', size: 10 }] };
 		expect(messageSchema.parse(withFile)).toEqual(withFile);
 		expect(messageSchema.safeParse({ ...base, attachments: [{ id: 'up1' }] }).success).toBe(false);
+	});
+});
+
+describe('upload settings', () => {
+	const store = {} as UploadStore; // never called: only the constructor runs
+	const logger = { info() {}, error() {} };
+
+	it('checks UploadService options at construction, naming the option', () => {
+		expect(() => new UploadService({ store, stagingDir: '', logger })).toThrow(/stagingDir/);
+		expect(() => new UploadService({ stagingDir: '/tmp/x', logger } as never)).toThrow(/store/);
+		for (const option of ['maxBytes', 'quotaBytes', 'quotaWindowMs', 'orphanAfterMs', 'idleTimeoutMs'] as const) {
+			expect(() => new UploadService({ store, stagingDir: '/tmp/x', logger, [option]: 0 })).toThrow(new RegExp(`${option} must be an integer`));
+		}
+		expect(() => new UploadService({ store, stagingDir: '/tmp/x', logger, sweepIntervalMs: -1 })).toThrow(/sweepIntervalMs/);
+		expect(new UploadService({ store, stagingDir: '/tmp/x', logger }).limits).toEqual({
+			maxBytes: 10 * 1024 * 1024,
+			quotaBytes: 100 * 1024 * 1024,
+			quotaWindowMs: 24 * 3600 * 1000,
+			orphanAfterMs: 24 * 3600 * 1000,
+			idleTimeoutMs: 30_000
+		});
+	});
+
+	it('reads UPLOAD_SWEEP_INTERVAL_S (default 3600, 0 allowed) and refuses nonsense naming the variable', () => {
+		expect(configFromEnv({}).uploadSweepIntervalS).toBe(3600);
+		expect(configFromEnv({ UPLOAD_SWEEP_INTERVAL_S: '0' }).uploadSweepIntervalS).toBe(0);
+		expect(() => configFromEnv({ UPLOAD_SWEEP_INTERVAL_S: 'hourly' })).toThrow(/UPLOAD_SWEEP_INTERVAL_S/);
+		expect(() => configFromEnv({ UPLOAD_SWEEP_INTERVAL_S: '-5' })).toThrow(/UPLOAD_SWEEP_INTERVAL_S/);
 	});
 });

@@ -6,7 +6,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { cid, joinRoom, push, startServer, type TestServer } from '../chat/harness.js';
+import { cid, joinRoom, push, startServer, until, type TestServer } from '../chat/harness.js';
 import { fileOf, getUpload, manualClock, postUpload, sha256, uploadsOf } from './helpers.js';
 
 let server: TestServer;
@@ -15,10 +15,10 @@ let clock: ReturnType<typeof manualClock>;
 const DAY = 24 * 60 * 60 * 1000;
 
 /** A server of its own per describe block, its upload clock in the test's hands. */
-function withServer() {
+function withServer(sweepIntervalMs = 0) {
 	beforeAll(async () => {
 		clock = manualClock();
-		server = await startServer({}, { uploads: { now: clock.now, sweepIntervalMs: 0 } });
+		server = await startServer({}, { uploads: { now: clock.now, sweepIntervalMs } });
 		ada = await server.signIn('Ada');
 	});
 	afterAll(() => server.close());
@@ -122,5 +122,18 @@ describe('orphans', () => {
 		clock.advance(DAY);
 		expect(await server.outbox.uploads.sweep()).toBe(1);
 		expect(await status(young.id)).toBe(404);
+	});
+});
+
+describe('the periodic sweep', () => {
+	withServer(50);
+
+	test('runs on its own every sweepIntervalMs, with nobody calling it', async () => {
+		const orphan = await upload('image/png', 'left.png');
+		const status = async () => (await getUpload(server.url, orphan.id, { token: ada.token })).status;
+		expect(await status()).toBe(200);
+		clock.advance(DAY + 1);
+		await until(async () => (await status()) === 404, 5000, 'the periodic sweep to remove the orphan');
+		expect(existsSync(join(uploadsOf(server.dataDir), orphan.id))).toBe(false);
 	});
 });
