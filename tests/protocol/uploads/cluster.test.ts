@@ -5,9 +5,9 @@
  */
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { cid, collect, joinRoom, push, startServer, until, type TestServer } from '../chat/harness.js';
+import { cid, collect, joinRoom, push, startServer, syncAll, until, type TestServer } from '../chat/harness.js';
 import { adminQuery, dropSchemas, freshSchema, TEST_DATABASE_URL } from '../helpers/pg.js';
-import { fileOf, filesIn, getUpload, postUpload, sha256, uploadId, uploadsOf } from './helpers.js';
+import { fileOf, filesIn, getUpload, openUpload, postUpload, sha256, stagingOf, uploadId, uploadsOf } from './helpers.js';
 
 const schema = freshSchema('upcluster');
 let a: TestServer;
@@ -61,7 +61,38 @@ describe('uploads across two servers on one PostgreSQL', () => {
 		expect(reply.response.message.attachments).toEqual([{ id, name, type, size }]);
 		await until(() => seen.length === 1, 5000, 'new_message on A');
 		expect(seen[0].message).toEqual(reply.response.message);
+		expect((await syncAll(watcher)).messages).toEqual([reply.response.message]);
+		const history = await push(watcher, 'history', { before: null, limit: 5 });
+		expect(history.response.messages).toEqual([reply.response.message]);
 		expect((await getUpload(a.url, id, { token: ada.token })).status).toBe(200);
+	});
+
+	test('a cut-off upload leaves no record, no chunk and no staged file', async () => {
+		const ada = await a.signIn('Ada');
+		const key = uploadId();
+		const bytes = fileOf('image/png', 3 * 1024 * 1024);
+		const { req, response } = openUpload(a.url, { token: ada.token, type: 'image/png', id: key, contentLength: bytes.length });
+		req.write(bytes.subarray(0, 1024 * 1024));
+		await until(() => filesIn(stagingOf(a.dataDir)).length === 1, 5000, 'the body being staged');
+		req.destroy();
+		await response.catch(() => {});
+		await until(() => filesIn(stagingOf(a.dataDir)).length === 0, 5000, 'the staged file removed');
+		const rows = await adminQuery<{ n: number }>(`SELECT count(*)::int AS n FROM "${schema}".uploads WHERE key = $1`, [key]);
+		expect(rows[0]!.n).toBe(0);
+		const orphanChunks = await adminQuery<{ n: number }>(
+			`SELECT count(*)::int AS n FROM "${schema}".upload_chunks c WHERE NOT EXISTS (SELECT 1 FROM "${schema}".uploads u WHERE u.id = c.upload_id)`
+		);
+		expect(orphanChunks[0]!.n).toBe(0);
+	});
+
+	test('refuses a send naming another user\'s upload on either node', async () => {
+		const ada = await a.signIn('Ada');
+		const bob = await b.signIn('Bob');
+		const posted = await postUpload(a.url, fileOf('image/png', 100), { token: ada.token, type: 'image/png' });
+		const channel = await joinRoom(b.connect(bob.token), 'cluster-foreign');
+		const reply = await push(channel, 'send_message', { client_id: cid(), body: 'mine?', attachments: [posted.body.upload.id] });
+		expect(reply).toMatchObject({ status: 'error', response: { reason: 'invalid' } });
+		expect((await getUpload(b.url, posted.body.upload.id, { token: bob.token })).status).toBe(404);
 	});
 
 	test('a dm file stays between its two members on either server', async () => {
