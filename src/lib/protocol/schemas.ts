@@ -7,7 +7,7 @@
  * `author`, say) makes the payload `invalid`.
  */
 import { z } from 'zod';
-import { ACTION_TYPES, LIMITS, SLUG_RE, UPLOAD_TYPES } from './events.js';
+import { ACTION_TYPES, LIMITS, SLUG_RE } from './events.js';
 
 const codePoints = (s: string) => {
 	let n = 0;
@@ -147,8 +147,6 @@ export const syncEventsRequestSchema = z.strictObject({
 	actions: sendBatchSchema.shape.actions
 });
 
-export const uploadTypeSchema = z.enum(UPLOAD_TYPES);
-
 /** A file as a message carries it. */
 export const attachmentSchema = z.strictObject({
 	id: uploadIdSchema,
@@ -157,7 +155,7 @@ export const attachmentSchema = z.strictObject({
 	size: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER)
 });
 
-/** `POST /api/uploads` answer: `{upload}`. */
+/** `POST /api/uploads` answer: `{upload}` (for a client checking what the server stored). */
 export const uploadReplySchema = z.strictObject({
 	upload: attachmentSchema.extend({ sha256: z.string().regex(/^[0-9a-f]{64}$/) })
 });

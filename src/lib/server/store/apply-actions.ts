@@ -54,7 +54,7 @@ export function* applyActions(q: ActionQueries, author: User, room: string, acti
 }
 
 /** Whether an outcome is a decision on the action, kept for replays. */
-export function isKept(result: ActionResult): boolean {
+function isKept(result: ActionResult): boolean {
 	return result.status === 'ok' || result.reason === 'forbidden' || result.reason === 'conflict';
 }
 

@@ -23,14 +23,14 @@ export function checkSlug(slug: string): void {
 }
 
 /** Throws a RangeError unless `limit` is an integer from 1 to `max`. */
-export function checkLimit(what: string, limit: number, max: number): void {
+function checkLimit(what: string, limit: number, max: number): void {
 	if (!Number.isInteger(limit) || limit < 1 || limit > max) {
 		throw new RangeError(`${what} limit must be an integer from 1 to ${max}, got ${limit}`);
 	}
 }
 
 /** Throws a RangeError unless `before` is null or a seq. */
-export function checkHistoryBefore(before: number | null): void {
+function checkHistoryBefore(before: number | null): void {
 	if (before !== null && !(Number.isSafeInteger(before) && before >= 0)) {
 		throw new RangeError(`history before must be a seq (an integer ≥ 0) or null, got ${before}`);
 	}

@@ -18,7 +18,7 @@ import { contentCheck } from './file-types.js';
 import { UploadRefusal, type StagedFile } from './port.js';
 
 /** Names of temporary files; nothing else in the staging folder ends so. */
-export const STAGING_SUFFIX = '.part';
+const STAGING_SUFFIX = '.part';
 
 export interface StageOptions {
 	/** Folder for temporary files (made when missing). */
