@@ -133,7 +133,9 @@ describe('the periodic sweep', () => {
 		const status = async () => (await getUpload(server.url, orphan.id, { token: ada.token })).status;
 		expect(await status()).toBe(200);
 		clock.advance(DAY + 1);
-		await until(async () => (await status()) === 404, 5000, 'the periodic sweep to remove the orphan');
-		expect(existsSync(join(uploadsOf(server.dataDir), orphan.id))).toBe(false);
+		// The record goes first, then its bytes: wait for both.
+		const path = join(uploadsOf(server.dataDir), orphan.id);
+		await until(async () => (await status()) === 404 && !existsSync(path), 5000, 'the periodic sweep to remove the orphan');
+		expect(existsSync(path)).toBe(false);
 	});
 });
