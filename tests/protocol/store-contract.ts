@@ -76,6 +76,7 @@ export async function syncAll(
 }
 
 const MESSAGE_KEYS = [
+	'attachments',
 	'author',
 	'body',
 	'client_id',
@@ -192,7 +193,7 @@ export function describeStoreContract(
 				expect(new Set(messages.map((m) => m.id)).size).toBe(3);
 				for (const m of messages) {
 					expect(Object.keys(m).sort()).toEqual(MESSAGE_KEYS);
-					expect(m).toMatchObject({ room: 'lobby', author: { id: ada.id, name: 'Ada' }, version: 1, deleted: false });
+					expect(m).toMatchObject({ room: 'lobby', author: { id: ada.id, name: 'Ada' }, version: 1, deleted: false, attachments: [] });
 					expect(m.inserted_at).toMatch(ISO_RE);
 					expect(m.updated_at).toBe(m.inserted_at);
 				}
@@ -216,6 +217,32 @@ export function describeStoreContract(
 				expect(messageOf(results[0]).seq).toBe(1);
 				const [more] = (await store.applyActions(bob, 'lobby', [send('b2')])).results;
 				expect(messageOf(more).seq).toBe(3);
+			});
+		});
+
+		describe('attachments', () => {
+			it('gives every message an attachments list, empty when none, in replies, sync and history', async () => {
+				const [sent] = await sendMany(ada, 'lobby', 1);
+				const { results } = await store.applyActions(ada, 'lobby', [edit('e1', sent!.id, 'edited', 1)]);
+				expect(messageOf(results[0]).attachments).toEqual([]);
+				for (const m of await roomState('lobby')) expect(Object.keys(m).sort()).toEqual(MESSAGE_KEYS);
+				const { messages } = await store.history('lobby', null, 10);
+				expect(messages.map((m) => m.attachments)).toEqual([[]]);
+			});
+
+			it('refuses a send naming an upload that is not the sender\'s as invalid, keeps nothing, and frees the client_id', async () => {
+				const withFile: Action = {
+					type: 'send_message',
+					client_id: 'f1',
+					payload: { client_id: 'f1', body: 'see file', attachments: ['nosuchupload'] }
+				};
+				const { results, created } = await store.applyActions(ada, 'lobby', [withFile, send('a2')]);
+				expect(results[0]).toMatchObject({ client_id: 'f1', status: 'error', reason: 'invalid' });
+				expect((results[0] as { message?: string }).message).toMatch(/nosuchupload.*not one of your uploads/);
+				// The refused send used no seq: the next one is 1.
+				expect(created.map((m) => [m.client_id, m.seq])).toEqual([['a2', 1]]);
+				const retry = await store.applyActions(ada, 'lobby', [send('f1', 'without the file')]);
+				expect(messageOf(retry.results[0]).seq).toBe(2);
 			});
 		});
 

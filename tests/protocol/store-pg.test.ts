@@ -12,7 +12,7 @@ const MAIN = freshSchema('store');
 const CONCURRENT = freshSchema('store_conc');
 const open = (schema: string, poolSize = 4) =>
 	createPgStore({ connectionString: TEST_DATABASE_URL, schema, poolSize });
-const EMPTY_TABLES = ['actions', 'room_members', 'messages', 'rooms', 'revoked_tokens', 'users'];
+const EMPTY_TABLES = ['actions', 'room_members', 'message_attachments', 'upload_chunks', 'uploads', 'messages', 'rooms', 'revoked_tokens', 'users'];
 
 beforeAll(async () => {
 	// Fails the file at once, with the how-to, when PostgreSQL is not there.

@@ -7,7 +7,8 @@
  */
 import { defineAction } from '../outbox/index.js';
 import type { Message } from '../protocol/message.js';
-import { deleteMessageSchema, editMessageSchema, markReadSchema, sendMessageSchema } from '../protocol/schemas.js';
+import { deleteMessageSchema, describeZodError, editMessageSchema, markReadSchema, sendMessageSchema } from '../protocol/schemas.js';
+import type { z } from 'zod';
 import { readMessage } from './wire.js';
 
 /** `{message}`: the reply to a send, an edit or a deletion. */
@@ -27,11 +28,25 @@ function unreadReply(response: unknown): { unread_count: number } {
 	return { unread_count: count };
 }
 
+/**
+ * A payload check from the server's own schema of the event (which includes
+ * the `client_id` the kit adds when it sends): checked as the server will
+ * check it, returned without the id.
+ */
+function checkedAs<S extends z.ZodType<{ client_id: string }>>(schema: S) {
+	return (payload: unknown): Omit<z.output<S>, 'client_id'> => {
+		const parsed = schema.safeParse({ ...(payload as object), client_id: 'pending' });
+		if (!parsed.success) throw new Error(describeZodError(parsed.error));
+		const { client_id: _id, ...rest } = parsed.data;
+		return rest;
+	};
+}
+
 export const chatActions = {
-	send_message: defineAction({ schema: sendMessageSchema.omit({ client_id: true }), batchable: true, reply: messageReply }),
-	edit_message: defineAction({ schema: editMessageSchema.omit({ client_id: true }), batchable: true, reply: messageReply }),
-	delete_message: defineAction({ schema: deleteMessageSchema.omit({ client_id: true }), batchable: true, reply: messageReply }),
-	mark_read: defineAction({ schema: markReadSchema.omit({ client_id: true }), batchable: true, reply: unreadReply })
+	send_message: defineAction({ schema: checkedAs(sendMessageSchema), batchable: true, reply: messageReply }),
+	edit_message: defineAction({ schema: checkedAs(editMessageSchema), batchable: true, reply: messageReply }),
+	delete_message: defineAction({ schema: checkedAs(deleteMessageSchema), batchable: true, reply: messageReply }),
+	mark_read: defineAction({ schema: checkedAs(markReadSchema), batchable: true, reply: unreadReply })
 };
 
 export type ChatActions = typeof chatActions;

@@ -5,7 +5,7 @@
  * about what the chat needs. A payload that does not pass is refused
  * (`null`) and the room reports it (`payload-refused`): never dropped silently.
  */
-import type { Message } from '../protocol/message.js';
+import type { Attachment, Message } from '../protocol/message.js';
 
 type Json = Record<string, unknown>;
 
@@ -40,8 +40,22 @@ export function readMessage(raw: unknown): Message | null {
 		version,
 		deleted: raw.deleted === true,
 		inserted_at: text(raw.inserted_at),
-		updated_at: text(raw.updated_at)
+		updated_at: text(raw.updated_at),
+		attachments: readAttachments(raw.attachments)
 	};
+}
+
+/** A message's files (`[{id, name, type, size}]`); entries that do not read are left out, a missing list is empty. */
+function readAttachments(raw: unknown): Attachment[] {
+	if (!Array.isArray(raw)) return [];
+	const out: Attachment[] = [];
+	for (const entry of raw) {
+		if (!isObject(entry)) continue;
+		const id = idOf(entry.id);
+		if (id === null || typeof entry.type !== 'string' || !isCount(entry.size)) continue;
+		out.push({ id, name: typeof entry.name === 'string' ? entry.name : id, type: entry.type, size: entry.size });
+	}
+	return out;
 }
 
 /** Every message of a list, or null when the list is not one or one of them does not read. */

@@ -41,8 +41,24 @@ export const LIMITS = {
 	nameMaxChars: 32,
 	passwordMinChars: 1,
 	passwordMaxChars: 200,
-	slugMaxChars: 40
+	slugMaxChars: 40,
+	/** Files one message may carry. */
+	attachmentsMax: 4,
+	/** Bytes of one uploaded file (10 MiB). */
+	uploadMaxBytes: 10 * 1024 * 1024,
+	/** Bytes one user may upload in any rolling `uploadQuotaWindowMs` (100 MiB), the current file included. */
+	uploadQuotaBytes: 100 * 1024 * 1024,
+	uploadQuotaWindowMs: 24 * 60 * 60 * 1000,
+	/** Characters (code points) of an upload's display name. */
+	uploadNameMaxChars: 200
 } as const;
+
+/** The file types an upload may have; the bytes must match the type (DESIGN.md Attachments). */
+export const UPLOAD_TYPES = ['image/png', 'image/jpeg', 'image/gif', 'image/webp', 'application/pdf', 'text/plain'] as const;
+export type UploadType = (typeof UPLOAD_TYPES)[number];
+
+/** Path of the upload endpoint: `POST` a file here, `GET` it at `${UPLOADS_PATH}/<id>`. */
+export const UPLOADS_PATH = '/api/uploads';
 
 /** `room:<slug>` -> slug, or null when the topic is not a room topic. */
 export function roomSlugFromTopic(topic: string): string | null {

@@ -15,6 +15,24 @@ export interface Message {
 	inserted_at: string;
 	/** ISO 8601. */
 	updated_at: string;
+	/**
+	 * The files the message carries, in the order sent (a deleted message
+	 * carries none). This server always sends the list, empty when there are
+	 * none; optional so that messages cached before attachments existed still fit.
+	 */
+	attachments?: Attachment[];
+}
+
+/** A file carried by a message: what `POST /api/uploads` answered, less the hash. */
+export interface Attachment {
+	/** The upload id; the bytes are at `GET /api/uploads/<id>`. */
+	id: string;
+	/** Display name (sanitised: no path, no control characters). */
+	name: string;
+	/** One of `UPLOAD_TYPES`. */
+	type: string;
+	/** Bytes. */
+	size: number;
 }
 
 export interface User {

@@ -15,10 +15,17 @@ const codePoints = (s: string) => {
 	return n;
 };
 
+const isBlank = (s: string) => s.trim().length === 0;
+
+/** Message text of at most 4,000 characters (code points); may be empty (a send with files). */
+export const bodyTextSchema = z.string().refine((s) => codePoints(s) <= LIMITS.bodyMaxChars, {
+	message: `body is longer than ${LIMITS.bodyMaxChars} characters`
+});
+
 /** A message body: 1–4,000 characters (code points), not only whitespace. */
 export const bodySchema = z
 	.string()
-	.refine((s) => s.trim().length > 0, { message: 'body is empty' })
+	.refine((s) => !isBlank(s), { message: 'body is empty' })
 	.refine((s) => codePoints(s) <= LIMITS.bodyMaxChars, {
 		message: `body is longer than ${LIMITS.bodyMaxChars} characters`
 	});
@@ -49,10 +56,28 @@ export const cursorSchema = z
 
 export const slugSchema = z.string().regex(SLUG_RE, 'room slug must match [a-z0-9-]{1,40}');
 
-export const sendMessageSchema = z.strictObject({
-	client_id: clientIdSchema,
-	body: bodySchema
-});
+/** An upload id as `POST /api/uploads` gave it (opaque to clients). */
+export const uploadIdSchema = z
+	.string()
+	.regex(/^[A-Za-z0-9_-]+$/, 'upload id may use only A-Z a-z 0-9 _ -')
+	.min(1)
+	.max(64);
+
+/**
+ * `send_message`: a body, files (upload ids, at most 4, each once), or
+ * both. The body may be empty only when there is a file.
+ */
+export const sendMessageSchema = z
+	.strictObject({
+		client_id: clientIdSchema,
+		body: bodyTextSchema,
+		attachments: z
+			.array(uploadIdSchema)
+			.max(LIMITS.attachmentsMax, `a message carries at most ${LIMITS.attachmentsMax} attachments`)
+			.refine((ids) => new Set(ids).size === ids.length, { message: 'an upload is named twice' })
+			.optional()
+	})
+	.refine((p) => !isBlank(p.body) || (p.attachments?.length ?? 0) > 0, { message: 'body is empty', path: ['body'] });
 
 export const editMessageSchema = z.strictObject({
 	client_id: clientIdSchema,
@@ -122,6 +147,19 @@ export const syncEventsRequestSchema = z.strictObject({
 	actions: sendBatchSchema.shape.actions
 });
 
+/** A file as a message carries it. */
+export const attachmentSchema = z.strictObject({
+	id: uploadIdSchema,
+	name: z.string().min(1),
+	type: z.string(),
+	size: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER)
+});
+
+/** `POST /api/uploads` answer: `{upload}` (for a client checking what the server stored). */
+export const uploadReplySchema = z.strictObject({
+	upload: attachmentSchema.extend({ sha256: z.string().regex(/^[0-9a-f]{64}$/) })
+});
+
 export const messageSchema = z.strictObject({
 	id: messageIdSchema,
 	client_id: clientIdSchema,
@@ -132,7 +170,9 @@ export const messageSchema = z.strictObject({
 	version: versionSchema,
 	deleted: z.boolean(),
 	inserted_at: z.string(),
-	updated_at: z.string()
+	updated_at: z.string(),
+	// Optional: messages cached before attachments existed have none.
+	attachments: z.array(attachmentSchema).max(LIMITS.attachmentsMax).optional()
 });
 
 /**
@@ -159,6 +199,7 @@ export type HistoryPayload = z.infer<typeof historySchema>;
 export type SessionRequest = z.infer<typeof sessionRequestSchema>;
 export type SyncCompletePayload = z.infer<typeof syncCompleteSchema>;
 export type ChangesPayload = z.infer<typeof changesSchema>;
+export type UploadReply = z.infer<typeof uploadReplySchema>;
 
 /** A validated action, ready for the store: a discriminated union on `type`. */
 export type Action =

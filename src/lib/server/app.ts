@@ -32,6 +32,9 @@ import { instrumentStore } from './ops/instrument-store.js';
 import { createMetrics, type Metrics } from './ops/metrics.js';
 import type { ChatStore } from './store/port.js';
 import { createSqliteStore } from './store/sqlite-store.js';
+import type { UploadStore } from './uploads/port.js';
+import { createSqliteUploadStore } from './uploads/sqlite-upload-store.js';
+import { UploadService, type UploadServiceOptions } from './uploads/upload-service.js';
 
 export interface OutboxServerOptions {
 	/** Use this store instead of the one the config names (tests). */
@@ -47,6 +50,8 @@ export interface OutboxServerOptions {
 	syncEventsRateLimit?: RateLimit;
 	/** Collect process figures (CPU, memory, event loop) in `/metrics`; default true. Tests that start many servers turn it off. */
 	processMetrics?: boolean;
+	/** Upload limits and clock (tests); `store` replaces the one the config names. */
+	uploads?: Partial<Omit<UploadServiceOptions, 'stagingDir' | 'logger' | 'store'>> & { store?: UploadStore };
 }
 
 export interface OutboxServer {
@@ -60,6 +65,7 @@ export interface OutboxServer {
 	attach(server: Server): void;
 	readonly channels: ChannelServer;
 	readonly store: ChatStore;
+	readonly uploads: UploadService;
 	readonly tokens: TokenSigner;
 	readonly logger: Logger;
 	readonly metrics: Metrics;
@@ -101,7 +107,31 @@ export async function createOutboxServer(config: ServerConfig, options: OutboxSe
 		channels: () => channels?.channelCount ?? 0,
 		processMetrics: options.processMetrics
 	});
-	const store = instrumentStore(options.store ?? pgStore ?? createSqliteStore({ file: join(config.dataDir, 'outbox.db') }), metrics);
+	const dbFile = join(config.dataDir, 'outbox.db');
+	const store = instrumentStore(options.store ?? pgStore ?? createSqliteStore({ file: dbFile }), metrics);
+	// Files beside the database they belong to: chunks in PostgreSQL, or DATA_DIR/uploads with SQLite.
+	const uploadsDir = join(config.dataDir, 'uploads');
+	const { store: uploadStoreOption, ...uploadLimits } = options.uploads ?? {};
+	const uploadStore =
+		uploadStoreOption ??
+		(await (config.databaseUrl
+			? import('./uploads/pg-upload-store.js').then(({ createPgUploadStore }) =>
+					createPgUploadStore({ connectionString: config.databaseUrl!, schema: config.databaseSchema, logger })
+				)
+			: createSqliteUploadStore({ file: dbFile, dir: uploadsDir })
+		).catch(async (error: unknown) => {
+			await pubsub?.close?.();
+			await store.close();
+			throw error;
+		}));
+	const uploads = new UploadService({
+		sweepIntervalMs: (config.uploadSweepIntervalS ?? 3600) * 1000,
+		...uploadLimits,
+		store: uploadStore,
+		stagingDir: join(uploadsDir, '.staging'),
+		logger
+	});
+	uploads.start();
 	const tokens = new TokenSigner({
 		secret: loadSecret(config.dataDir, config.secretKey ?? undefined),
 		ttlSeconds: config.tokenTtlSeconds,
@@ -146,6 +176,7 @@ export async function createOutboxServer(config: ServerConfig, options: OutboxSe
 	const limits = options.signInLimits ?? { perName: 10, perAddress: 60 }; // wrong passwords a minute
 	const api = createApi({
 		chat,
+		uploads,
 		tokens,
 		channels,
 		logger,
@@ -167,6 +198,7 @@ export async function createOutboxServer(config: ServerConfig, options: OutboxSe
 		attach: (server) => channels.attach(server),
 		channels,
 		store,
+		uploads,
 		tokens,
 		logger,
 		metrics,
@@ -174,6 +206,7 @@ export async function createOutboxServer(config: ServerConfig, options: OutboxSe
 		async close() {
 			await channels.close();
 			await pubsub?.close?.();
+			await uploads.close();
 			await store.close();
 		}
 	};

@@ -33,6 +33,8 @@ export interface ServerConfig {
 	drainTimeoutMs?: number;
 	/** Serve the `/dev/*` test pages in production (`OUTBOX_DEV_PAGES=1`). */
 	devPages?: boolean;
+	/** Seconds between sweeps for uploads no message names after 24 h (`UPLOAD_SWEEP_INTERVAL_S`, default 3600; 0: never). */
+	uploadSweepIntervalS?: number;
 }
 
 /** Every bad setting at once, each naming its variable. */
@@ -137,7 +139,8 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): ServerConfi
 		metricsToken,
 		socketRateLimit: { perSecond, burst },
 		drainTimeoutMs: read.int('DRAIN_TIMEOUT_S', DEFAULT_DRAIN_TIMEOUT_S, 1, 600) * 1000,
-		devPages
+		devPages,
+		uploadSweepIntervalS: read.int('UPLOAD_SWEEP_INTERVAL_S', 3600, 0)
 	};
 	if (read.problems.length) throw new ConfigError(read.problems);
 	return config;

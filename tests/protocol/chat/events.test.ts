@@ -32,8 +32,9 @@ describe('send_message', () => {
 		expect(reply.status).toBe('ok');
 		const message = reply.response.message;
 		expect(Object.keys(message).sort()).toEqual(
-			['author', 'body', 'client_id', 'deleted', 'id', 'inserted_at', 'room', 'seq', 'updated_at', 'version'].sort()
+			['attachments', 'author', 'body', 'client_id', 'deleted', 'id', 'inserted_at', 'room', 'seq', 'updated_at', 'version'].sort()
 		);
+		expect(message.attachments).toEqual([]);
 		expect(message).toMatchObject({
 			client_id,
 			room: 'send-1',

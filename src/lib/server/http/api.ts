@@ -7,6 +7,7 @@
  * - `DELETE /api/session`      revoke the token, close the user's sockets (1001)
  * - `POST   /api/sync/events`  `{room, actions}` -> `{results}`, exactly as `send_batch`
  * - `GET    /api/rooms`        -> `{rooms: [{slug, unread_count, last_seq}]}`
+ * - `POST   /api/uploads`, `GET /api/uploads/<id>`: attachments (`uploads.ts`)
  *
  * Errors are `{reason, message?}` with the contract's reasons.
  */
@@ -21,6 +22,8 @@ import { roomAccess } from '../chat/access.js';
 import type { ChatService } from '../chat/chat-service.js';
 import { nameKey } from '../store/port.js';
 import { HttpError, readJson, requestToken, sendError, sendJson } from './json.js';
+import type { UploadService } from '../uploads/upload-service.js';
+import { createUploadRoutes } from './uploads.js';
 import type { UserRateLimiter } from './user-rate-limit.js';
 
 export const SESSION_COOKIE = 'outbox_token';
@@ -29,6 +32,7 @@ export const MAX_BODY_BYTES = 2 * 1024 * 1024;
 
 export interface ApiOptions {
 	chat: ChatService;
+	uploads: UploadService;
 	tokens: TokenSigner;
 	channels: Pick<ChannelServer, 'disconnect'>;
 	limiters: { byName: AttemptLimiter; byAddress: AttemptLimiter; syncEvents: UserRateLimiter };
@@ -52,6 +56,8 @@ export function createApi(options: ApiOptions) {
 		const user = await store.findUserById(claims.userId);
 		return user ? { user: { id: user.id, name: user.name }, claims } : null;
 	}
+
+	const uploadRoutes = createUploadRoutes({ uploads: options.uploads, authenticate, logger });
 
 	function cookie(req: IncomingMessage, token: string, maxAgeS: number) {
 		const parts = [`${SESSION_COOKIE}=${token}`, 'Path=/', 'HttpOnly', 'SameSite=Strict', `Max-Age=${maxAgeS}`];
@@ -139,6 +145,7 @@ export function createApi(options: ApiOptions) {
 			sendJson(res, 200, { rooms: await store.roomsForUser(session.user.id) });
 			return true;
 		}
+		if (await uploadRoutes(req, res, path)) return true;
 		if (path.startsWith('/api/')) return (sendError(res, 404, 'invalid', `no API at ${path}`), true);
 		return false;
 	}

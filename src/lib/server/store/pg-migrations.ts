@@ -80,6 +80,44 @@ export const MIGRATIONS: readonly string[] = [
 		created_at timestamptz NOT NULL DEFAULT now()
 	);
 	CREATE INDEX pubsub_payloads_created_at ON pubsub_payloads (created_at);
+	`,
+	// 3: uploads, their bytes in chunks, and the files messages carry.
+	`
+	-- key is the uploader's X-Upload-Id; created_at is ms since epoch (quota window, orphan sweep).
+	CREATE TABLE uploads (
+		id         text PRIMARY KEY,
+		owner_id   text NOT NULL REFERENCES users (id),
+		key        text NOT NULL,
+		name       text NOT NULL,
+		type       text NOT NULL,
+		size       bigint NOT NULL,
+		sha256     text NOT NULL,
+		created_at bigint NOT NULL,
+		UNIQUE (owner_id, key)
+	);
+	CREATE INDEX uploads_owner_created ON uploads (owner_id, created_at);
+	CREATE INDEX uploads_created ON uploads (created_at);
+
+	-- The bytes, in order: n = 0, 1, 2, ... (every chunk but the last is full).
+	CREATE TABLE upload_chunks (
+		upload_id text NOT NULL REFERENCES uploads (id) ON DELETE CASCADE,
+		n         integer NOT NULL,
+		data      bytea NOT NULL,
+		PRIMARY KEY (upload_id, n)
+	);
+	-- Images and PDFs are compressed already: store chunks out of line without trying again.
+	ALTER TABLE upload_chunks ALTER COLUMN data SET STORAGE EXTERNAL;
+
+	-- The wire list [{id, name, type, size}], as sent; '[]' when none (and after a deletion).
+	ALTER TABLE messages ADD COLUMN attachments json NOT NULL DEFAULT '[]';
+
+	-- Which messages name which upload: access checks and the orphan sweep.
+	CREATE TABLE message_attachments (
+		upload_id  text NOT NULL REFERENCES uploads (id),
+		message_id bigint NOT NULL REFERENCES messages (id),
+		PRIMARY KEY (upload_id, message_id)
+	);
+	CREATE INDEX message_attachments_message ON message_attachments (message_id);
 	`
 ];
 

@@ -5,7 +5,7 @@
  * error on the server), hence one table.
  */
 import type pg from 'pg';
-import type { Message } from '../../protocol/index.js';
+import type { Attachment, Message } from '../../protocol/index.js';
 import type { StoredUser } from './port.js';
 
 export interface UserRow {
@@ -28,6 +28,8 @@ export interface MessageRow {
 	inserted_at: Date;
 	updated_at: Date;
 	change_seq: number;
+	/** The wire list (a json column: pg parses it). */
+	attachments: Attachment[];
 }
 
 export interface RoomCounters {
@@ -37,7 +39,7 @@ export interface RoomCounters {
 
 const SELECT_MESSAGES = `
 	SELECT m.id, m.room, m.author_id, u.name AS author_name, m.client_id, m.body, m.seq,
-	       m.version, m.deleted, m.inserted_at, m.updated_at, m.change_seq
+	       m.version, m.deleted, m.inserted_at, m.updated_at, m.change_seq, m.attachments
 	FROM messages m JOIN users u ON u.id = m.author_id`;
 
 const UNREAD = `
@@ -75,23 +77,31 @@ const SQL = {
 		 FROM actions WHERE author_id = $1 AND client_id = ANY ($2::text[])) AS found,
 		(SELECT coalesce(array_agg(nextval(pg_get_serial_sequence('messages', 'id'))::text), '{}')
 		 FROM generate_series(1, $3::integer)) AS ids`,
-	// A run of sends as one statement: the messages and their idempotency
-	// records. ON CONFLICT DO NOTHING, then the caller compares rowCount.
+	// A run of sends as one statement: the messages, the uploads they name
+	// ($11/$12: one row per file) and their idempotency records. ON CONFLICT
+	// DO NOTHING, then the caller compares rowCount. Foreign keys are checked
+	// at the end of the statement, so the files may name messages made in it.
 	insertSends: `WITH m AS (
-			INSERT INTO messages (id, room, author_id, client_id, body, seq, version, deleted, inserted_at, updated_at, change_seq)
-			SELECT t.id, $1, $2, t.client_id, t.body, t.seq, 1, false, t.at, t.at, t.change
-			FROM unnest($3::bigint[], $4::text[], $5::text[], $6::bigint[], $7::timestamptz[], $8::bigint[])
-				AS t (id, client_id, body, seq, at, change)
+			INSERT INTO messages (id, room, author_id, client_id, body, seq, version, deleted, inserted_at, updated_at, change_seq, attachments)
+			SELECT t.id, $1, $2, t.client_id, t.body, t.seq, 1, false, t.at, t.at, t.change, t.attachments
+			FROM unnest($3::bigint[], $4::text[], $5::text[], $6::bigint[], $7::timestamptz[], $8::bigint[], $10::json[])
+				AS t (id, client_id, body, seq, at, change, attachments)
+		), named AS (
+			INSERT INTO message_attachments (message_id, upload_id)
+			SELECT * FROM unnest($11::bigint[], $12::text[])
 		)
 		INSERT INTO actions (author_id, client_id, room, type, result, created_at)
 		SELECT $2, t.client_id, $1, 'send_message', t.result, t.at
 		FROM unnest($4::text[], $9::json[], $7::timestamptz[]) AS t (client_id, result, at)
 		ON CONFLICT DO NOTHING`,
+	// FOR KEY SHARE: the orphan sweep (FOR UPDATE SKIP LOCKED) leaves these alone until we commit.
+	uploadsOf: 'SELECT id, name, type, size FROM uploads WHERE owner_id = $1 AND id = ANY ($2::text[]) FOR KEY SHARE',
 	messageInRoom: `${SELECT_MESSAGES} WHERE m.id = $1 AND m.room = $2`,
-	editMessage:
-		'UPDATE messages SET body = $2, version = version + 1, updated_at = $3, change_seq = $4 WHERE id = $1',
-	deleteMessage:
-		"UPDATE messages SET body = '', deleted = true, version = version + 1, updated_at = $2, change_seq = $3 WHERE id = $1",
+	// A deletion drops the message's files too.
+	updateMessage: `WITH dropped AS (DELETE FROM message_attachments WHERE message_id = $1 AND $3::boolean)
+		UPDATE messages SET body = $2, deleted = $3, version = version + 1, updated_at = $4, change_seq = $5,
+			attachments = CASE WHEN $3::boolean THEN '[]'::json ELSE attachments END
+		WHERE id = $1`,
 
 	// DO NOTHING, then the caller checks rowCount: 0 rows means another
 	// connection stored this client_id first (see pg-actions.ts).
@@ -145,7 +155,8 @@ export function toMessage(row: MessageRow): Message {
 		version: row.version,
 		deleted: row.deleted,
 		inserted_at: row.inserted_at.toISOString(),
-		updated_at: row.updated_at.toISOString()
+		updated_at: row.updated_at.toISOString(),
+		attachments: row.attachments
 	};
 }
 

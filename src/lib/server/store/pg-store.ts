@@ -7,18 +7,20 @@
  * locks the room row, so a room's writers are serialised across processes
  * while other rooms proceed in parallel. Reads that need several statements
  * (`sync`, `history`) run in one REPEATABLE READ snapshot.
+ *
+ * Only the queries and transactions are here; every rule is the shared one
+ * (`chat-store.ts`, `rules.ts`, `apply-actions.ts`).
  */
 import pg from 'pg';
-import { LIMITS, SLUG_RE } from '../../protocol/events.js';
-import type { Action, User } from '../../protocol/index.js';
 import type { Logger } from '../logger.js';
-import { cursorFitsRoom, formatCursor, parseCursor, type Cursor } from './cursor.js';
-import { randomId } from './ids.js';
-import { applyActions, IdempotencyRace } from './pg-actions.js';
+import { createChatStore } from './chat-store.js';
+import { IdempotencyRace, pgActionQueries } from './pg-actions.js';
 import { checkConnectionOptions, clientConfig, connectError, type PgConnectionOptions } from './pg-connection.js';
 import { migrate } from './pg-migrations.js';
 import { run, toMessage, toStoredUser, type MessageRow, type Queryable, type RoomCounters, type UserRow } from './pg-statements.js';
-import { InvalidCursorError, nameKey, type ChatStore, type SyncPage } from './port.js';
+import type { ChatStore } from './port.js';
+import type { RoomSummary, StoreQueries } from './queries.js';
+import { runAsync, wait } from './steps.js';
 
 export interface PgStoreOptions extends PgConnectionOptions {
 	/** Most connections this store opens (default 10). */
@@ -27,7 +29,6 @@ export interface PgStoreOptions extends PgConnectionOptions {
 	logger?: Pick<Logger, 'error'>;
 }
 
-const EMPTY_ROOM: RoomCounters = { last_seq: 0, last_change: 0 };
 /** How often one call is re-run after a deadlock or an idempotency race before giving up. */
 const MAX_ATTEMPTS = 5;
 const READ_SNAPSHOT = 'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY';
@@ -78,125 +79,27 @@ export async function createPgStore(options: PgStoreOptions): Promise<ChatStore>
 		}
 	}
 
-	const counters = async (db: Queryable, room: string) =>
-		(await run<RoomCounters>(db, 'roomCounters', [room])).rows[0] ?? EMPTY_ROOM;
-	const unread = async (db: Queryable, room: string, userId: string) =>
-		(await run<{ n: number }>(db, 'unreadCount', [room, userId])).rows[0]!.n;
-
-	async function syncPage(db: Queryable, room: string, userId: string, since: string | null, limit: number): Promise<SyncPage> {
-		const { last_seq, last_change } = await counters(db, room);
-		const cursor: Cursor | null =
-			since === null ? { kind: 'snapshot', change: last_change, afterSeq: 0 } : parseCursor(since);
-		if (!cursor || !cursorFitsRoom(cursor, last_change, last_seq)) throw new InvalidCursorError(String(since));
-		const unread_count = await unread(db, room, userId);
-
-		// One row past the page tells whether there is more.
-		if (cursor.kind === 'changes') {
-			const { rows } = await run<MessageRow>(db, 'changesPage', [room, cursor.change, limit + 1]);
-			const page = rows.slice(0, limit);
-			const change = page.at(-1)?.change_seq ?? cursor.change;
-			return {
-				messages: page.map(toMessage),
-				cursor: formatCursor({ kind: 'changes', change }),
-				unread_count,
-				complete: rows.length <= limit
-			};
-		}
-		const { rows } = await run<MessageRow>(db, 'snapshotPage', [room, cursor.afterSeq, cursor.change, limit + 1]);
-		const page = rows.slice(0, limit);
-		if (rows.length > limit) {
-			const next = formatCursor({ kind: 'snapshot', change: cursor.change, afterSeq: page.at(-1)!.seq });
-			return { messages: page.map(toMessage), cursor: next, unread_count, complete: false };
-		}
-		// Snapshot done: what changed since it began follows in change mode.
-		return {
-			messages: page.map(toMessage),
-			cursor: formatCursor({ kind: 'changes', change: cursor.change }),
-			unread_count,
-			complete: last_change === cursor.change
-		};
-	}
-
-	return {
-		async findUserByName(name) {
-			const row = (await run<UserRow>(pool, 'userByKey', [nameKey(name)])).rows[0];
-			return row ? toStoredUser(row) : null;
-		},
-		async findUserById(id) {
-			const row = (await run<UserRow>(pool, 'userById', [id])).rows[0];
-			return row ? toStoredUser(row) : null;
-		},
-		async createUser(name, passwordHash) {
-			const display = name.trim();
-			if (display === '') throw new TypeError('createUser needs a non-empty name');
-			const key = nameKey(display);
-			for (;;) {
-				const at = new Date().toISOString();
-				const { rowCount } = await run(pool, 'insertUser', [randomId(), display, key, passwordHash, at]);
-				const row = (await run<UserRow>(pool, 'userByKey', [key])).rows[0];
-				if (row) return { user: toStoredUser(row), created: rowCount === 1 };
-				// Neither inserted nor found: the random id collided; draw another.
-			}
-		},
-
-		async revokeToken(tokenId, expiresAtMs) {
-			await run(pool, 'revokeToken', [tokenId, Math.ceil(expiresAtMs)]);
-			await run(pool, 'pruneRevokedTokens', [Date.now()]);
-		},
-		async isTokenRevoked(tokenId) {
-			return ((await run(pool, 'isTokenRevoked', [tokenId])).rowCount ?? 0) > 0;
-		},
-
-		async ensureRoom(slug) {
-			checkSlug(slug);
-			await run(pool, 'ensureRoom', [slug, new Date().toISOString()]);
-		},
-
-		async applyActions(author: User, room: string, actions: Action[]) {
-			checkSlug(room);
+	const poolQueries = pgQueries(pool);
+	return createChatStore({
+		run: (flow) => runAsync(flow(poolQueries)),
+		read: (flow) => transaction(READ_SNAPSHOT, (client) => runAsync(flow(pgQueries(client)))),
+		async write(flow) {
+			// Writes run READ COMMITTED; the room lock the flow takes orders a room's writers.
 			for (let attempt = 1; ; attempt++) {
 				try {
-					return await transaction('BEGIN', (client) => applyActions(client, author, room, actions));
+					return await transaction('BEGIN', (client) => runAsync(flow(pgActionQueries(client))));
 				} catch (error) {
 					if (attempt >= MAX_ATTEMPTS || !isRetryable(error)) throw error;
 				}
 			}
 		},
-
-		async sync(room, userId, since, limit) {
-			checkLimit('sync', limit, LIMITS.syncPageMax);
-			return transaction(READ_SNAPSHOT, (client) => syncPage(client, room, userId, since, limit));
-		},
-
-		async history(room, before, limit) {
-			checkLimit('history', limit, LIMITS.historyMaxLimit);
-			if (before !== null && !(Number.isSafeInteger(before) && before >= 0)) {
-				throw new RangeError(`history before must be a seq (an integer ≥ 0) or null, got ${before}`);
-			}
-			return transaction(READ_SNAPSHOT, async (client) => {
-				const { rows } = await run<MessageRow>(client, 'historyPage', [room, before ?? Number.MAX_SAFE_INTEGER, limit]);
-				const cursor = formatCursor({ kind: 'changes', change: (await counters(client, room)).last_change });
-				return { messages: rows.reverse().map(toMessage), cursor };
-			});
-		},
-
-		async unreadCount(room, userId) {
-			return unread(pool, room, userId);
-		},
-
-		async roomsForUser(userId) {
-			const { rows } = await run<{ slug: string; unread_count: number; last_seq: number }>(pool, 'roomsForUser', [userId]);
-			return rows;
-		},
-
 		async ping() {
 			await pool.query('SELECT 1');
 		},
-
 		async close() {
 			if (!pool.ended) await pool.end();
 		}
-	};
+	});
 }
 
 /** Deadlocks and serialisation failures (two writers crossing) and our own idempotency race: run again. */
@@ -206,12 +109,51 @@ function isRetryable(error: unknown): boolean {
 	return code === '40P01' || code === '40001';
 }
 
-function checkSlug(slug: string): void {
-	if (!SLUG_RE.test(slug)) throw new TypeError(`room slug must match ${SLUG_RE}, got ${JSON.stringify(slug)}`);
-}
-
-function checkLimit(what: string, limit: number, max: number): void {
-	if (!Number.isInteger(limit) || limit < 1 || limit > max) {
-		throw new RangeError(`${what} limit must be an integer from 1 to ${max}, got ${limit}`);
-	}
+/** The PostgreSQL answers to the rules' queries outside the action flow, on the pool or one client. */
+function pgQueries(db: Queryable): StoreQueries {
+	const stored = (row: MessageRow) => ({ message: toMessage(row), change: row.change_seq });
+	return {
+		*userByKey(key) {
+			const row = (yield* wait(run<UserRow>(db, 'userByKey', [key]))).rows[0];
+			return row ? toStoredUser(row) : null;
+		},
+		*userById(id) {
+			const row = (yield* wait(run<UserRow>(db, 'userById', [id]))).rows[0];
+			return row ? toStoredUser(row) : null;
+		},
+		*insertUser(user) {
+			const { rowCount } = yield* wait(run(db, 'insertUser', [user.id, user.name, user.key, user.passwordHash, user.createdAt]));
+			return rowCount === 1;
+		},
+		*revokeToken(tokenId, expiresAtMs) {
+			yield* wait(run(db, 'revokeToken', [tokenId, expiresAtMs]));
+		},
+		*pruneRevokedTokens(nowMs) {
+			yield* wait(run(db, 'pruneRevokedTokens', [nowMs]));
+		},
+		*isTokenRevoked(tokenId) {
+			return ((yield* wait(run(db, 'isTokenRevoked', [tokenId]))).rowCount ?? 0) > 0;
+		},
+		*ensureRoom(slug, at) {
+			yield* wait(run(db, 'ensureRoom', [slug, at]));
+		},
+		*roomCounters(room) {
+			return (yield* wait(run<RoomCounters>(db, 'roomCounters', [room]))).rows[0] ?? null;
+		},
+		*unreadCount(room, userId) {
+			return (yield* wait(run<{ n: number }>(db, 'unreadCount', [room, userId]))).rows[0]!.n;
+		},
+		*roomsForUser(userId) {
+			return (yield* wait(run<RoomSummary>(db, 'roomsForUser', [userId]))).rows;
+		},
+		*snapshotPage(room, afterSeq, maxChange, limit) {
+			return (yield* wait(run<MessageRow>(db, 'snapshotPage', [room, afterSeq, maxChange, limit]))).rows.map(stored);
+		},
+		*changesPage(room, afterChange, limit) {
+			return (yield* wait(run<MessageRow>(db, 'changesPage', [room, afterChange, limit]))).rows.map(stored);
+		},
+		*historyPage(room, beforeSeq, limit) {
+			return (yield* wait(run<MessageRow>(db, 'historyPage', [room, beforeSeq, limit]))).rows.map(toMessage);
+		}
+	};
 }

@@ -65,6 +65,34 @@ export const MIGRATIONS: readonly string[] = [
 		read_seq INTEGER NOT NULL DEFAULT 0,
 		PRIMARY KEY (user_id, room)
 	) STRICT, WITHOUT ROWID;
+	`,
+	// 2: uploads (bytes on disk, see uploads/sqlite-upload-store.ts) and the files messages carry.
+	`
+	-- key is the uploader's X-Upload-Id; created_at is ms since epoch (quota window, orphan sweep).
+	CREATE TABLE uploads (
+		id         TEXT PRIMARY KEY,
+		owner_id   TEXT NOT NULL REFERENCES users (id),
+		key        TEXT NOT NULL,
+		name       TEXT NOT NULL,
+		type       TEXT NOT NULL,
+		size       INTEGER NOT NULL,
+		sha256     TEXT NOT NULL,
+		created_at INTEGER NOT NULL,
+		UNIQUE (owner_id, key)
+	) STRICT;
+	CREATE INDEX uploads_owner_created ON uploads (owner_id, created_at);
+	CREATE INDEX uploads_created ON uploads (created_at);
+
+	-- The wire list [{id, name, type, size}], as sent; '[]' when none (and after a deletion).
+	ALTER TABLE messages ADD COLUMN attachments TEXT NOT NULL DEFAULT '[]';
+
+	-- Which messages name which upload: access checks and the orphan sweep.
+	CREATE TABLE message_attachments (
+		upload_id  TEXT NOT NULL REFERENCES uploads (id),
+		message_id INTEGER NOT NULL REFERENCES messages (id),
+		PRIMARY KEY (upload_id, message_id)
+	) STRICT, WITHOUT ROWID;
+	CREATE INDEX message_attachments_message ON message_attachments (message_id);
 	`
 ];
 
