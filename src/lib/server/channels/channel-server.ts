@@ -81,7 +81,9 @@ export function createChannelServer<A = Record<string, unknown>>(input: ChannelS
 				? { connectionId: message.exceptConnection, joinRef: message.exceptJoinRef }
 				: undefined;
 		try {
-			observer.fannedOut?.(topics.fanOut(new PreparedBroadcast(message.topic, message.event, message.payload), except));
+			// Fan out first: an optional call (`?.()`) would skip its argument when no observer listens.
+			const recipients = topics.fanOut(new PreparedBroadcast(message.topic, message.event, message.payload), except);
+			observer.fannedOut?.(recipients);
 		} catch (err) {
 			logger.error({ err, topic: message.topic, event: message.event }, 'broadcast payload is not JSON');
 		}
