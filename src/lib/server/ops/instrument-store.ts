@@ -23,9 +23,15 @@ export function instrumentStore(store: ChatStore, metrics: Metrics): ChatStore {
 			}
 		});
 	}
+	// A method replaced on the wrapper (a test's spy) wins over the timed one, as it would on a plain object.
+	const replaced = new Map<PropertyKey, unknown>();
 	return new Proxy(store, {
 		get(target, property, receiver) {
-			return timed.get(property) ?? Reflect.get(target, property, receiver);
+			return replaced.get(property) ?? timed.get(property) ?? Reflect.get(target, property, receiver);
+		},
+		set(_target, property, value) {
+			replaced.set(property, value);
+			return true;
 		}
 	});
 }
