@@ -56,7 +56,7 @@ function connect(server: ServerProcess, token: string): Socket {
 		authToken: token,
 		heartbeatIntervalMs: 1000,
 		reconnectAfterMs: () => 50,
-		timeout: 5000
+		timeout: 20_000 // 200 sends at once on a machine shared with the generator: replies may take seconds
 	});
 	socket.connect();
 	sockets.push(socket);

@@ -611,10 +611,16 @@ export function describeStoreContract(
 				const settled = await Promise.allSettled(calls);
 				expect(settled.map((s) => s.status)).toEqual(['fulfilled', 'rejected', 'fulfilled', 'fulfilled']);
 				const ok = (i: number) => (settled[i] as PromiseFulfilledResult<ApplyOutcome>).value;
-				expect(ok(0).results.map((r) => messageOf(r).seq)).toEqual([1, 2]);
-				expect(ok(3).results.map((r) => messageOf(r).seq)).toEqual([3]);
+				// Calls made at once may commit in either order (PostgreSQL runs them on several connections):
+				// each call's own messages stay together and in order, and the room's seqs have no gap.
+				const first = ok(0).results.map((r) => messageOf(r).seq);
+				const third = ok(3).results.map((r) => messageOf(r).seq);
+				expect(first[1]).toBe(first[0]! + 1);
+				expect([...first, ...third].sort()).toEqual([1, 2, 3]);
 				expect(ok(2).results.map((r) => messageOf(r).seq)).toEqual([1]);
-				expect((await roomState('lobby')).map((m) => m.client_id)).toEqual(['a1', 'a2', 'a3']);
+				const lobby = (await roomState('lobby')).map((m) => m.client_id);
+				expect(lobby.filter((id) => id !== 'a3')).toEqual(['a1', 'a2']);
+				expect(lobby).toHaveLength(3);
 				// b1 left no idempotency record: sent again, it is a new message after a3.
 				const again = await store.applyActions(bob, 'lobby', [send('b1')]);
 				expect(again.created.map((m) => m.seq)).toEqual([4]);

@@ -197,13 +197,17 @@ describe('limits', () => {
 		server = await startServer();
 		const { token } = await server.signIn('Burst');
 		const channel = await joinRoom(server.connect(token), 'burst');
+		const started = Date.now();
 		const replies = await Promise.all(
 			Array.from({ length: 400 }, (_, i) => push(channel, 'send_message', { client_id: cid(), body: `b${i}` }))
 		);
+		const seconds = (Date.now() - started) / 1000;
 		const ok = replies.filter((r) => r.status === 'ok').length;
 		const limited = replies.filter((r) => r.response?.reason === 'rate_limited').length;
 		expect(ok).toBeGreaterThanOrEqual(300);
-		expect(ok).toBeLessThan(400);
+		// The bucket refills 100 a second while the 400 arrive: on a slow machine a few more get through, never more than that.
+		expect(ok).toBeLessThanOrEqual(300 + Math.ceil(100 * seconds));
+		if (seconds < 0.9) expect(limited).toBeGreaterThan(0);
 		expect(ok + limited).toBe(400);
 	});
 
