@@ -5,31 +5,57 @@
  * - kit: 10,000 actions added while offline (each durable in IndexedDB before
  *   its `add` resolves), then restored after a reload, then confirmed by the
  *   server after the `online` event; and 100 pending confirmed after `online`;
+ * - the floor: a hand-written raw IndexedDB queue (all adds in one
+ *   transaction; drained by pipelined `send_batch`es of 100 over the official
+ *   client, each reply deleting its keys in one transaction): what no library
+ *   can beat;
+ * - TanStack Query v5: paused mutations persisted with
+ *   `@tanstack/query-persist-client-core` and the async storage persister over
+ *   IndexedDB (idb-keyval), scoped per room (`scope.id`), as its docs describe
+ *   for offline mutations; each mutation one `send_message` push;
  * - naive: the whole queue rewritten to localStorage on every add, and a
- *   flush that awaits one push at a time (fewer actions: it is quadratic /
- *   one round trip each, so 10,000 would take minutes; and the server lets one
- *   socket burst 300 events, then 100 a second, where the kit sends batches).
+ *   flush that awaits one push at a time.
+ *
+ * The kit and the floor queue N actions (BENCH_KIT_ACTIONS, 10,000), TanStack
+ * and the naive pattern fewer (BENCH_PEER_ACTIONS, 2,000: they grow faster
+ * than N), each in one room of its own; "vs the kit" is the pattern's time per
+ * action over the kit's (per action favours the smaller runs). The server
+ * runs with a per-socket event limit high enough for one push per action
+ * (SOCKET_RATE_PER_S / SOCKET_RATE_BURST), so the peers are measured, not the
+ * limit (the kit sends batches and stays far below the default).
  *
  * Needs the build (`npm run build`, run here when missing) and a Chromium
  * (scripts/chromium.js finds or installs one).
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type Page } from '@playwright/test';
+import { chromium, type Browser, type Page } from '@playwright/test';
 import { ensureChromium } from '../scripts/chromium.js';
 import { result, type Result } from './lib/result.js';
 
 const N = Number(process.env.BENCH_KIT_ACTIONS ?? 10_000);
-const NAIVE_ADDS = Number(process.env.BENCH_NAIVE_ADDS ?? 2_000);
-// Within one socket's rate-limit burst (300), so it measures round trips, not the limit.
-const NAIVE_PUSHES = Number(process.env.BENCH_NAIVE_PUSHES ?? 300);
+// The peers whose cost grows faster than N (a whole-queue rewrite per add; a whole persisted client per change)
+// queue fewer: 10,000 takes them minutes (TanStack: ~3 min to persist, ~7 to drain) or crashes the tab. Their
+// ratio is per action, which favours them.
+const PEER_N = Number(process.env.BENCH_PEER_ACTIONS ?? 2_000);
+const NAIVE_ADDS = PEER_N;
+const NAIVE_PUSHES = PEER_N;
 const results: Result[] = [];
+/** The kit's time for each measure ("enqueue", "drain"), to print the peers' ratio against it. */
+const kitMs: Record<string, number> = {};
 
-function record(name: string, messages: number, ms: number): void {
-	results.push(result(name, messages, ms));
+function record(name: string, messages: number, ms: number, against?: 'enqueue' | 'drain'): void {
+	const made = result(name, messages, ms);
+	if (against && kitMs[against] !== undefined) {
+		// Per action, so a pattern measured at another N still compares fairly.
+		const ratio = ms / messages / (kitMs[against] / N);
+		made.vsKit = +ratio.toFixed(ratio < 10 ? 2 : 1);
+		console.log(`  ${against}: ${made.vsKit}× the kit's time per action`);
+	}
+	results.push(made);
 }
 
 async function freePort(): Promise<number> {
@@ -44,14 +70,22 @@ async function freePort(): Promise<number> {
 }
 
 async function startServer(): Promise<{ url: string; child: ChildProcess; dataDir: string }> {
-	if (!existsSync('build-server/main.js') || !existsSync('build/handler.js')) {
-		console.log('[bench] building the app (npm run build)…');
-		execFileSync('npm', ['run', 'build'], { stdio: 'inherit' });
-	}
+	// Builds only when the build is missing or older than the sources (as `npm start`).
+	execFileSync(process.execPath, ['scripts/build.js', '--if-stale'], { stdio: 'inherit' });
 	const port = await freePort();
 	const dataDir = mkdtempSync(join(tmpdir(), 'outbox-bench-kit-'));
-	const child = spawn(process.execPath, ['build-server/main.js'], {
-		env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', DATA_DIR: dataDir, LOG_LEVEL: 'warn', OUTBOX_DEV_PAGES: '1' },
+	const child = spawn(process.execPath, ['build/main.js'], {
+		env: {
+			...process.env,
+			PORT: String(port),
+			HOST: '127.0.0.1',
+			DATA_DIR: dataDir,
+			LOG_LEVEL: 'warn',
+			OUTBOX_DEV_PAGES: '1',
+			// One push per action for the peers (see the header); the kit is far below the default anyway.
+			SOCKET_RATE_PER_S: '1000000',
+			SOCKET_RATE_BURST: '1000000'
+		},
 		stdio: ['ignore', 'ignore', 'inherit']
 	});
 	const url = `http://127.0.0.1:${port}`;
@@ -146,6 +180,7 @@ async function kitRuns(url: string, executablePath: string): Promise<void> {
 				await Promise.all(Array.from({ length: n }, (_, i) => outbox.add('send_message', 'room:bench-kit', { body: `action ${i}` })));
 				return performance.now() - t0;
 			}, N);
+			kitMs.enqueue = addMs;
 			record(`kit: add ${N.toLocaleString('en')} offline, each durable (IndexedDB)`, N, addMs);
 
 			await page.reload();
@@ -157,6 +192,7 @@ async function kitRuns(url: string, executablePath: string): Promise<void> {
 
 			await context.setOffline(false);
 			const drainMs = await drainedAfterOnline(page);
+			kitMs.drain = drainMs;
 			record(`kit: ${N.toLocaleString('en')} confirmed by the server after online`, N, drainMs);
 			await context.close();
 		}
@@ -175,6 +211,8 @@ async function kitRuns(url: string, executablePath: string): Promise<void> {
 			record('kit: 100 confirmed by the server after online', 100, await drainedAfterOnline(page));
 			await context.close();
 		}
+		await floorRuns(browser, url);
+		await tanstackRuns(browser, url);
 		// The naive pattern, beside it.
 		{
 			const session = await signIn(url, 'bench-naive');
@@ -191,7 +229,7 @@ async function kitRuns(url: string, executablePath: string): Promise<void> {
 				}
 				return performance.now() - t0;
 			}, NAIVE_ADDS);
-			record(`naive: add ${NAIVE_ADDS.toLocaleString('en')}, whole queue rewritten to localStorage each time`, NAIVE_ADDS, naiveAddMs);
+			record(`naive: add ${NAIVE_ADDS.toLocaleString('en')}, whole queue rewritten to localStorage each time`, NAIVE_ADDS, naiveAddMs, 'enqueue');
 
 			const naiveFlushMs = await page.evaluate(
 				async ({ n, token, url }) => {
@@ -212,12 +250,192 @@ async function kitRuns(url: string, executablePath: string): Promise<void> {
 				},
 				{ n: NAIVE_PUSHES, token: session.token, url }
 			);
-			record(`naive: flush ${NAIVE_PUSHES.toLocaleString('en')}, awaiting one push at a time`, NAIVE_PUSHES, naiveFlushMs);
+			record(`naive: flush ${NAIVE_PUSHES.toLocaleString('en')}, awaiting one push at a time`, NAIVE_PUSHES, naiveFlushMs, 'drain');
 			await context.close();
 		}
 	} finally {
 		await browser.close();
 	}
+}
+
+/** Open a bench page and wait until it has put its libraries on `window`. */
+async function openPeers(page: Page, url: string): Promise<void> {
+	await page.goto(url + '/dev/peers');
+	await page.waitForFunction(() => (window as never as { __peers?: unknown }).__peers !== undefined);
+	// The service worker serves the shell for the reload while offline.
+	await page.evaluate(() => navigator.serviceWorker.ready);
+}
+
+/**
+ * The floor: a raw IndexedDB queue, every add in one transaction; drained by
+ * pipelined `send_batch`es of 100 over one socket, each reply deleting its
+ * keys in one transaction. Offline while adding; the drain starts at `online`.
+ */
+async function floorRuns(browser: Browser, url: string): Promise<void> {
+	const session = await signIn(url, 'bench-floor');
+	const context = await browser.newContext();
+	const page = await context.newPage();
+	await openPeers(page, url);
+	await context.setOffline(true);
+	const addMs = await page.evaluate(async (n) => {
+		const db = await new Promise<IDBDatabase>((resolve, reject) => {
+			const open = indexedDB.open('floor', 1);
+			open.onupgradeneeded = () => open.result.createObjectStore('queue', { keyPath: 'id' });
+			open.onsuccess = () => resolve(open.result);
+			open.onerror = () => reject(open.error);
+		});
+		const t0 = performance.now();
+		await new Promise<void>((resolve, reject) => {
+			const tx = db.transaction('queue', 'readwrite', { durability: 'strict' });
+			const store = tx.objectStore('queue');
+			for (let i = 0; i < n; i++) store.put({ id: `f${String(i).padStart(8, '0')}`, type: 'send_message', payload: { body: `action ${i}` }, createdAt: Date.now() });
+			tx.oncomplete = () => resolve();
+			tx.onerror = () => reject(tx.error);
+		});
+		const ms = performance.now() - t0;
+		db.close();
+		return ms;
+	}, N);
+	record(`floor: raw IndexedDB, ${N.toLocaleString('en')} adds in one transaction`, N, addMs, 'enqueue');
+
+	const drain = page.evaluate(
+		async ({ token, url }) => {
+			const w = window as never as { __peers: any };
+			await new Promise((resolve) => window.addEventListener('online', resolve, { once: true }));
+			const t0 = performance.now();
+			const db = await new Promise<IDBDatabase>((resolve, reject) => {
+				const open = indexedDB.open('floor', 1);
+				open.onsuccess = () => resolve(open.result);
+				open.onerror = () => reject(open.error);
+			});
+			const items = await new Promise<{ id: string; type: string; payload: object }[]>((resolve, reject) => {
+				const get = db.transaction('queue').objectStore('queue').getAll();
+				get.onsuccess = () => resolve(get.result);
+				get.onerror = () => reject(get.error);
+			});
+			const socket = new w.__peers.Socket(url.replace('http', 'ws') + '/socket', { authToken: token });
+			socket.connect();
+			const channel = socket.channel('room:bench-floor');
+			await new Promise((resolve, reject) => channel.join().receive('ok', resolve).receive('error', reject));
+			const batches: Promise<void>[] = [];
+			for (let at = 0; at < items.length; at += 100) {
+				const batch = items.slice(at, at + 100);
+				batches.push(
+					new Promise<void>((resolve, reject) => {
+						channel
+							.push('send_batch', { actions: batch.map((item) => ({ client_id: item.id, type: item.type, payload: item.payload })) }, 60_000)
+							.receive('ok', () => {
+								const tx = db.transaction('queue', 'readwrite');
+								for (const item of batch) tx.objectStore('queue').delete(item.id);
+								tx.oncomplete = () => resolve();
+								tx.onerror = () => reject(tx.error);
+							})
+							.receive('error', reject)
+							.receive('timeout', () => reject(new Error('timeout')));
+					})
+				);
+			}
+			await Promise.all(batches);
+			const ms = performance.now() - t0;
+			socket.disconnect();
+			db.close();
+			return ms;
+		},
+		{ token: session.token, url }
+	);
+	await context.setOffline(false);
+	record(`floor: raw IndexedDB, ${N.toLocaleString('en')} confirmed after online (pipelined send_batch)`, N, await drain, 'drain');
+	await context.close();
+}
+
+/**
+ * TanStack Query v5 as its docs describe offline mutations: a mutation per
+ * action with `scope: {id: room}` (one at a time per room), paused while
+ * offline, the client persisted to IndexedDB by the async storage persister
+ * (mutations dehydrated too), restored after a reload and resumed at `online`.
+ * Enqueue is timed until the persisted client holds every mutation.
+ */
+async function tanstackRuns(browser: Browser, url: string): Promise<void> {
+	const session = await signIn(url, 'bench-tanstack');
+	const context = await browser.newContext();
+	const page = await context.newPage();
+	await openPeers(page, url);
+	await context.setOffline(true);
+	// A client set up as an app would: defaults per mutation key (mutationFn survives a reload this way), persisted.
+	const setUp = () =>
+		page.evaluate(
+			async ({ token, url }) => {
+				const w = window as never as { __peers: any; __tq: any };
+				const p = w.__peers;
+				const socket = new p.Socket(url.replace('http', 'ws') + '/socket', { authToken: token });
+				socket.connect();
+				const channel = socket.channel('room:bench-tanstack');
+				channel.join();
+				const queryClient = new p.QueryClient({ defaultOptions: { mutations: { gcTime: Infinity, retry: 3 } } });
+				queryClient.setMutationDefaults(['send_message'], {
+					mutationFn: (vars: { client_id: string; body: string }) =>
+						new Promise((resolve, reject) =>
+							channel.push('send_message', vars, 30_000).receive('ok', resolve).receive('error', reject).receive('timeout', () => reject(new Error('timeout')))
+						),
+					scope: { id: 'room:bench-tanstack' }
+				});
+				p.onlineManager.setOnline(navigator.onLine);
+				window.addEventListener('online', () => {
+					w.__tq.onlineAt = performance.now();
+					p.onlineManager.setOnline(true);
+				});
+				const persister = p.createAsyncStoragePersister({ storage: { getItem: p.idb.get, setItem: p.idb.set, removeItem: p.idb.del }, throttleTime: 0 });
+				const persistOptions = { queryClient, persister, dehydrateOptions: { shouldDehydrateMutation: () => true } };
+				const t0 = performance.now();
+				await p.persistQueryClientRestore({ ...persistOptions, maxAge: Infinity });
+				const restoreMs = performance.now() - t0;
+				p.persistQueryClientSubscribe(persistOptions);
+				w.__tq = { queryClient, socket, onlineAt: null };
+				return restoreMs;
+			},
+			{ token: session.token, url }
+		);
+	await setUp();
+	const addMs = await page.evaluate(async (n) => {
+		const w = window as never as { __peers: any; __tq: any };
+		const { queryClient } = w.__tq;
+		const t0 = performance.now();
+		for (let i = 0; i < n; i++) {
+			new w.__peers.MutationObserver(queryClient, { mutationKey: ['send_message'] }).mutate({ client_id: `tq-${i}`, body: `action ${i}` }).catch(() => {});
+		}
+		// Durable: the persisted client (in IndexedDB) holds every mutation.
+		for (;;) {
+			const stored = (await w.__peers.idb.get('REACT_QUERY_OFFLINE_CACHE')) as string | undefined;
+			if (stored && JSON.parse(stored).clientState.mutations.length >= n) break;
+			await new Promise((r) => setTimeout(r, 5));
+		}
+		return performance.now() - t0;
+	}, PEER_N);
+	record(`TanStack Query: add ${PEER_N.toLocaleString('en')} offline, persisted (IndexedDB)`, PEER_N, addMs, 'enqueue');
+
+	await page.reload();
+	await page.waitForFunction(() => (window as never as { __peers?: unknown }).__peers !== undefined);
+	await setUp();
+	const restored = await page.evaluate(() => (window as never as { __tq: any }).__tq.queryClient.getMutationCache().getAll().length);
+	if (restored !== PEER_N) throw new Error(`TanStack restored ${restored} of ${PEER_N} mutations`);
+	const drain = page.evaluate(async () => {
+		const w = window as never as { __tq: any };
+		const { queryClient } = w.__tq;
+		await new Promise((resolve) => window.addEventListener('online', resolve, { once: true }));
+		await queryClient.resumePausedMutations();
+		for (;;) {
+			const all = queryClient.getMutationCache().getAll();
+			if (all.every((m: { state: { status: string } }) => m.state.status === 'success')) break;
+			if (all.some((m: { state: { status: string } }) => m.state.status === 'error')) throw new Error('a TanStack mutation failed');
+			await new Promise((r) => setTimeout(r, 5));
+		}
+		const ms = performance.now() - w.__tq.onlineAt;
+		w.__tq.socket.disconnect();
+		return ms;
+	});
+	await context.setOffline(false);
+	record(`TanStack Query: ${PEER_N.toLocaleString('en')} confirmed after online (resumed, one push each, serial per room)`, PEER_N, await drain, 'drain');
+	await context.close();
 }
 
 const executablePath: string = await ensureChromium();

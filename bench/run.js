@@ -32,17 +32,21 @@ for (const file of benches) {
 	const line = output.split('\n').find((l) => l.startsWith('BENCH_JSON '));
 	if (!line) throw new Error(`${file} printed no BENCH_JSON line`);
 	const results = JSON.parse(line.slice('BENCH_JSON '.length));
-	const record = { bench: name, date: new Date().toISOString(), machine, results };
+	// The load average at the end of the run: on a shared 2-core box, other work stretches every wall time.
+	const record = { bench: name, date: new Date().toISOString(), machine, load: os.loadavg().map((l) => l.toFixed(1)).join(' / '), results };
 	writeFileSync(`bench/results/${name}.json`, JSON.stringify(record, null, 2) + '\n');
 	sections.push(record);
 }
 
 const table = (record) =>
 	record.results.every((r) => r.kind === 'bundle')
-		? [`### ${record.bench}`, '', `Run ${record.date} on ${record.machine}.`, '', '| bundle | minified KB | gzip KB | limit |', '| --- | ---: | ---: | ---: |',
+		? [`### ${record.bench}`, '', `Run ${record.date} on ${record.machine}${record.load ? ` (load average ${record.load} over 1 / 5 / 15 min)` : ''}.`, '', '| bundle | minified KB | gzip KB | limit |', '| --- | ---: | ---: | ---: |',
 				...record.results.map((r) => `| ${r.name} | ${r.minifiedKb} | ${r.gzipKb} | ${r.limitKb === null ? '' : `≤ ${r.limitKb} KB ${r.gzipKb <= r.limitKb ? '(met)' : '(NOT met)'}`} |`)].join('\n')
-		: [`### ${record.bench}`, '', `Run ${record.date} on ${record.machine}.`, '', '| case | messages | seconds | msg/s |', '| --- | ---: | ---: | ---: |',
-				...record.results.map((r) => `| ${r.name} | ${r.messages} | ${r.seconds} | ${r.perSecond.toLocaleString('en')} |`)].join('\n');
+		: record.results.some((r) => r.vsKit !== undefined)
+			? [`### ${record.bench}`, '', `Run ${record.date} on ${record.machine}${record.load ? ` (load average ${record.load} over 1 / 5 / 15 min)` : ''}.`, '', '| case | messages | seconds | msg/s | time per action vs the kit |', '| --- | ---: | ---: | ---: | ---: |',
+					...record.results.map((r) => `| ${r.name} | ${r.messages} | ${r.seconds} | ${r.perSecond.toLocaleString('en')} | ${r.vsKit === undefined ? '' : `${r.vsKit}×`} |`)].join('\n')
+			: [`### ${record.bench}`, '', `Run ${record.date} on ${record.machine}${record.load ? ` (load average ${record.load} over 1 / 5 / 15 min)` : ''}.`, '', '| case | messages | seconds | msg/s |', '| --- | ---: | ---: | ---: |',
+					...record.results.map((r) => `| ${r.name} | ${r.messages} | ${r.seconds} | ${r.perSecond.toLocaleString('en')} |`)].join('\n');
 
 const previous = (() => {
 	try {
