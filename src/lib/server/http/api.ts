@@ -2,14 +2,23 @@
  * The HTTP API, as a plain `(req, res) => handled` function so the
  * production entry, Vite's dev server and the tests mount the same code:
  *
- * - `POST   /api/session`      `{name, password}` -> `{token, user}` (first use creates the account)
+ * - `POST   /api/session`      `{name, password}` -> `{token, user}` (first use creates the account),
+ *                                and the HttpOnly, SameSite=Strict session cookie
  * - `GET    /api/session`      -> `{user, expires_at}`, or 401 when signed out
- * - `DELETE /api/session`      revoke the token, close the user's sockets (1001)
+ * - `DELETE /api/session`      revoke the session (and its socket tokens), close the user's sockets (1001)
+ * - `POST   /api/socket-token` -> `{token, user, expires_at}`: a socket token of `SOCKET_TOKEN_TTL_S`
  * - `POST   /api/sync/events`  `{room, actions}` -> `{results}`, exactly as `send_batch`
  * - `GET    /api/rooms`        -> `{rooms: [{slug, unread_count, last_seq}]}`
  * - `POST   /api/uploads`, `GET /api/uploads/<id>`: attachments (`uploads.ts`)
  *
  * Errors are `{reason, message?}` with the contract's reasons.
+ *
+ * A call authenticated by the cookie rather than a Bearer header and made
+ * with a method that changes something (anything but GET/HEAD) must come
+ * from this site: its `Origin` (or, without one, `Sec-Fetch-Site:
+ * same-origin`) must be the server's own or an `ALLOWED_ORIGINS` entry, else
+ * 403 `forbidden`. With the cookie's SameSite=Strict this stops cross-site
+ * request forgery even in a browser that ignores SameSite.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { describeZodError, sessionRequestSchema, syncEventsRequestSchema, type User } from '../../protocol/index.js';
@@ -21,12 +30,16 @@ import type { Logger } from '../logger.js';
 import { roomAccess } from '../chat/access.js';
 import type { ChatService } from '../chat/chat-service.js';
 import { nameKey } from '../store/port.js';
-import { HttpError, readJson, requestToken, sendError, sendJson } from './json.js';
+import { HttpError, readJson, requestCredential, sendError, sendJson } from './json.js';
 import type { UploadService } from '../uploads/upload-service.js';
 import { createUploadRoutes } from './uploads.js';
 import type { UserRateLimiter } from './user-rate-limit.js';
 
 export const SESSION_COOKIE = 'outbox_token';
+/** Default lifetime of a socket token (`SOCKET_TOKEN_TTL_S`). */
+export const DEFAULT_SOCKET_TOKEN_TTL_S = 300;
+
+const isSafeMethod = (method: string | undefined) => method === undefined || method === 'GET' || method === 'HEAD';
 /** Largest JSON body: a full batch of 100 maximal messages fits with room to spare. */
 export const MAX_BODY_BYTES = 2 * 1024 * 1024;
 
@@ -40,6 +53,10 @@ export interface ApiOptions {
 	clientAddress?(req: IncomingMessage): string;
 	/** True when the request came over TLS: the session cookie is then `Secure`. */
 	isSecure?(req: IncomingMessage): boolean;
+	/** Whether an `Origin` may make cookie-authenticated changes (default: only the request's own host). */
+	checkOrigin?(origin: string, req: IncomingMessage): boolean;
+	/** Lifetime of the socket tokens `POST /api/socket-token` hands out (default 300 s). */
+	socketTokenTtlSeconds?: number;
 	logger: Logger;
 	/** Socket group key for a user, as the channel server's `socketKey` gives it. */
 	socketKey(userId: string): string;
@@ -49,13 +66,34 @@ export function createApi(options: ApiOptions) {
 	const { chat, tokens, logger } = options;
 	const store = chat.store;
 
-	/** The signed-in user of a request, or null (bad, expired or revoked token; unknown user). */
+	/**
+	 * The signed-in user of a request, or null (bad, expired or revoked token; unknown user).
+	 * Throws 403 for a cookie-authenticated change from another site (see above).
+	 */
 	async function authenticate(req: IncomingMessage): Promise<{ user: User; claims: TokenClaims } | null> {
-		const claims = tokens.verify(requestToken(req, SESSION_COOKIE));
-		if (!claims || (await store.isTokenRevoked(claims.tokenId))) return null;
+		const credential = requestCredential(req, SESSION_COOKIE);
+		const claims = tokens.verify(credential?.token);
+		if (!claims) return null;
+		if (credential?.from === 'cookie' && !isSafeMethod(req.method) && !sameSite(req)) {
+			throw new HttpError(403, 'forbidden', 'a request signed in by cookie must come from this site (Origin)');
+		}
+		if (await store.isTokenRevoked(claims.tokenId)) return null;
 		const user = await store.findUserById(claims.userId);
 		return user ? { user: { id: user.id, name: user.name }, claims } : null;
 	}
+
+	function sameSite(req: IncomingMessage): boolean {
+		const origin = req.headers.origin;
+		if (typeof origin !== 'string' || origin === 'null') return req.headers['sec-fetch-site'] === 'same-origin' && origin === undefined;
+		if (options.checkOrigin) return options.checkOrigin(origin, req);
+		try {
+			return new URL(origin).host === req.headers.host;
+		} catch {
+			return false;
+		}
+	}
+
+	const socketTokenTtlS = options.socketTokenTtlSeconds ?? DEFAULT_SOCKET_TOKEN_TTL_S;
 
 	const uploadRoutes = createUploadRoutes({ uploads: options.uploads, authenticate, logger });
 
@@ -117,6 +155,14 @@ export function createApi(options: ApiOptions) {
 				return true;
 			}
 			return (sendError(res, 405, 'invalid', `${method} is not allowed here`, { allow: 'GET, POST, DELETE' }), true);
+		}
+		if (path === '/api/socket-token') {
+			if (method !== 'POST') return (sendError(res, 405, 'invalid', 'use POST', { allow: 'POST' }), true);
+			const session = await authenticate(req);
+			if (!session) return (sendError(res, 401, 'unauthorized', 'not signed in'), true);
+			const { token, claims } = tokens.issueSocket(session.claims, socketTokenTtlS);
+			sendJson(res, 200, { token, user: session.user, expires_at: new Date(claims.expiresAt).toISOString() });
+			return true;
 		}
 		if (path === '/api/sync/events') {
 			if (method !== 'POST') return (sendError(res, 405, 'invalid', 'use POST', { allow: 'POST' }), true);
