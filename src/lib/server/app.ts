@@ -177,6 +177,20 @@ export async function createOutboxServer(config: ServerConfig, options: OutboxSe
 	});
 
 	const limits = options.signInLimits ?? { perName: 10, perAddress: 60 }; // wrong passwords a minute
+	const syncEventsRate = options.syncEventsRateLimit ?? DEFAULT_SYNC_EVENTS_RATE_LIMIT;
+	// A cluster shares these in PostgreSQL (else each node would grant its own allowance); one process keeps them in memory.
+	const sharedLimits = config.databaseUrl
+		? await import('./auth/shared-limits.js').then(({ createPgLimits }) =>
+				createPgLimits({
+					connectionString: config.databaseUrl!,
+					schema: config.databaseSchema ?? 'public',
+					perName: limits.perName,
+					perAddress: limits.perAddress,
+					syncEvents: syncEventsRate,
+					onError: (err) => logger.error({ err }, 'rate limits: postgres connection failed')
+				})
+			)
+		: null;
 	const api = createApi({
 		chat,
 		uploads,
@@ -188,10 +202,10 @@ export async function createOutboxServer(config: ServerConfig, options: OutboxSe
 		isSecure: (req) => isSecureRequest(req, config.trustProxy ?? 0),
 		checkOrigin: originAllowed,
 		socketTokenTtlSeconds: config.socketTokenTtlSeconds,
-		limiters: {
+		limiters: sharedLimits ?? {
 			byName: new AttemptLimiter({ max: limits.perName, windowMs: 60_000 }),
 			byAddress: new AttemptLimiter({ max: limits.perAddress, windowMs: 60_000 }),
-			syncEvents: new UserRateLimiter(options.syncEventsRateLimit ?? DEFAULT_SYNC_EVENTS_RATE_LIMIT)
+			syncEvents: new UserRateLimiter(syncEventsRate)
 		}
 	});
 
@@ -212,6 +226,7 @@ export async function createOutboxServer(config: ServerConfig, options: OutboxSe
 			await channels.close();
 			await pubsub?.close?.();
 			await uploads.close();
+			await sharedLimits?.close();
 			await store.close();
 		}
 	};

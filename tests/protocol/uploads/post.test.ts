@@ -252,7 +252,7 @@ describe('limits and refusals', () => {
 		const cookie = `outbox_token=${ada.token}`;
 		const res = await postUpload(server.url, fileOf('image/png', 100), { cookie, type: 'image/png', headers: { origin: server.url } });
 		expect(res.status).toBe(201);
-		for (const headers of [{}, { origin: 'https://evil.example' }]) {
+		for (const headers of [{}, { origin: 'https://evil.example' }] as Record<string, string>[]) {
 			const foreign = await postUpload(server.url, fileOf('image/png', 100), { cookie, type: 'image/png', headers });
 			expect(foreign).toMatchObject({ status: 403, body: { reason: 'forbidden' } });
 		}

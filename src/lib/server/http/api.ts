@@ -22,7 +22,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { describeZodError, sessionRequestSchema, syncEventsRequestSchema, type User } from '../../protocol/index.js';
-import type { AttemptLimiter } from '../auth/attempt-limiter.js';
+import type { AttemptCounter, CallLimiter } from '../auth/shared-limits.js';
 import { hashPassword, verifyPassword } from '../auth/passwords.js';
 import type { TokenClaims, TokenSigner } from '../auth/tokens.js';
 import type { ChannelServer } from '../channels/types.js';
@@ -33,7 +33,6 @@ import { nameKey } from '../store/port.js';
 import { HttpError, readJson, requestCredential, sendError, sendJson } from './json.js';
 import type { UploadService } from '../uploads/upload-service.js';
 import { createUploadRoutes } from './uploads.js';
-import type { UserRateLimiter } from './user-rate-limit.js';
 
 export const SESSION_COOKIE = 'outbox_token';
 /** Default lifetime of a socket token (`SOCKET_TOKEN_TTL_S`). */
@@ -48,7 +47,8 @@ export interface ApiOptions {
 	uploads: UploadService;
 	tokens: TokenSigner;
 	channels: Pick<ChannelServer, 'disconnect'>;
-	limiters: { byName: AttemptLimiter; byAddress: AttemptLimiter; syncEvents: UserRateLimiter };
+	/** In memory on one node; PostgreSQL-backed in a cluster (`shared-limits.ts`). */
+	limiters: { byName: AttemptCounter; byAddress: AttemptCounter; syncEvents: CallLimiter };
 	/** The client's address, for the per-address sign-in limit (proxy-aware; default: the socket's). */
 	clientAddress?(req: IncomingMessage): string;
 	/** True when the request came over TLS: the session cookie is then `Secure`. */
@@ -111,7 +111,7 @@ export function createApi(options: ApiOptions) {
 		// while guessing one account's password, or many from one address, is slowed down.
 		const key = nameKey(name);
 		const address = options.clientAddress?.(req) ?? req.socket.remoteAddress ?? 'unknown';
-		const wait = Math.max(options.limiters.byName.wait(key), options.limiters.byAddress.wait(address));
+		const wait = Math.max(await options.limiters.byName.wait(key), await options.limiters.byAddress.wait(address));
 		if (wait > 0) {
 			return sendError(res, 429, 'rate_limited', 'too many wrong passwords; try again later', {
 				'retry-after': String(Math.ceil(wait / 1000))
@@ -127,8 +127,7 @@ export function createApi(options: ApiOptions) {
 			user = null;
 		}
 		if (!user) {
-			options.limiters.byName.record(key);
-			options.limiters.byAddress.record(address);
+			await Promise.all([options.limiters.byName.record(key), options.limiters.byAddress.record(address)]);
 			return sendError(res, 401, 'unauthorized', 'wrong name or password');
 		}
 		const { token, claims } = tokens.issue(user.id);
@@ -169,9 +168,9 @@ export function createApi(options: ApiOptions) {
 			const session = await authenticate(req);
 			if (!session) return (sendError(res, 401, 'unauthorized', 'not signed in'), true);
 			const limiter = options.limiters.syncEvents;
-			if (!limiter.take(session.user.id)) {
+			if (!(await limiter.take(session.user.id))) {
 				const { perSecond, burst } = limiter.limit;
-				const retryAfter = String(limiter.retryAfterS(session.user.id));
+				const retryAfter = String(await limiter.retryAfterS(session.user.id));
 				sendError(res, 429, 'rate_limited', `at most ${perSecond} calls a second (bursts of ${burst}) per user`, { 'retry-after': retryAfter });
 				return true;
 			}
