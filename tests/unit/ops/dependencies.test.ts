@@ -4,7 +4,7 @@
  * install script except better-sqlite3 (it compiles its native SQLite
  * binding), and docs/security.md says why each runtime dependency is there.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 
 const root = new URL('../../../', import.meta.url);
@@ -70,5 +70,16 @@ describe('package-lock.json', () => {
 			expect(entry?.version, `${name} in package-lock.json`).toMatch(/^\d+\.\d+\.\d+/);
 			expect(securityDoc, `docs/security.md lists ${name}`).toContain(`\`${name}\``);
 		}
+	});
+});
+
+describe('docs/security.md', () => {
+	it('links only to tests and docs that exist, and names a test for every threat', () => {
+		const links = [...securityDoc.matchAll(/\]\(([^)#\s]+)(?:#[^)]*)?\)/g)].map((m) => m[1]!).filter((href) => !/^https?:/.test(href));
+		expect(links.length).toBeGreaterThan(20);
+		for (const href of links) expect(existsSync(new URL(href, new URL('docs/', root))), href).toBe(true);
+		const threats = securityDoc.split(/^### /m).slice(1);
+		expect(threats.length).toBeGreaterThanOrEqual(8);
+		for (const threat of threats) expect(threat, threat.split('\n')[0]).toMatch(/\]\(\.\.\/tests\/|\(below\)/);
 	});
 });
