@@ -17,7 +17,7 @@
  * setAppContext(app); setOutboxContext(app.outbox);
  */
 import { getContext, hasContext, setContext } from 'svelte';
-import { createBrowserChat, type Chat, type ChatActions, type Room } from '../chat/index.js';
+import { createBrowserChat, SOCKET_TOKEN_URL, type Chat, type ChatActions, type Room } from '../chat/index.js';
 import type { Outbox } from '../outbox/index.js';
 import { OutboxConnection, OutboxErrorState, OutboxQueue, OutboxStorage } from '../outbox/svelte/index.js';
 import { FLUSH_REPORT, type FlushReportMessage } from '../outbox/sw/index.js';
@@ -48,8 +48,9 @@ export class AppState {
 
 	constructor() {
 		this.#session = loadSession();
+		// No token in the page: the kit gets short-lived socket tokens with the HttpOnly cookie.
 		const { outbox, chat } = createBrowserChat({
-			token: () => this.#session?.token ?? null,
+			socketToken: SOCKET_TOKEN_URL,
 			...(this.#session ? { user: this.#session.user } : {})
 		});
 		this.outbox = outbox;
@@ -165,11 +166,11 @@ export class AppState {
 
 	/** Sign out: stop sending, forget the session here and on the server. The queue stays stored for this user. */
 	async signOut(): Promise<void> {
-		const token = this.#session?.token;
+		const signedIn = this.#session !== null;
 		clearSession();
 		await this.#adopt(null);
 		// After setUser(null): the server closing our sockets must not look like a refused token.
-		if (token) void revokeSession(token);
+		if (signedIn) void revokeSession();
 	}
 
 	/** The banner's "Sign in" (token refused): back to the form, the queue kept for when this user returns. */
@@ -219,8 +220,8 @@ export class AppState {
 		const previous = this.#session;
 		this.#session = session;
 		this.#toast = null;
-		// From null first, so a refused session of the same user starts afresh (new token, sending again).
-		if (this.outbox.user && (session === null || previous?.token !== session.token)) await this.outbox.setUser(null);
+		// From null first, so a refused session of the same user starts afresh (new cookie, sending again).
+		if (this.outbox.user && (session === null || previous !== session)) await this.outbox.setUser(null);
 		if (session) await this.outbox.setUser(session.user);
 		this.rooms.reset();
 	}

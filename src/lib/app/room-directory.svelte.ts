@@ -79,7 +79,7 @@ export class RoomDirectory {
 	refresh(): Promise<void> {
 		const session = this.#session();
 		if (!session || typeof window === 'undefined') return Promise.resolve();
-		this.#refreshing ??= fetchRooms(session.token)
+		this.#refreshing ??= fetchRooms()
 			.then((rooms) => {
 				if (!rooms || this.#session()?.user.id !== session.user.id) return;
 				const current = this.#current;

@@ -105,9 +105,10 @@ export function removeKey(key: string): void {
 }
 
 /** `GET /api/rooms`; null when it could not be read (offline, signed out). */
-export async function fetchRooms(token: string, fetchFn: typeof fetch = fetch): Promise<ServerRoom[] | null> {
+export async function fetchRooms(fetchFn: typeof fetch = fetch): Promise<ServerRoom[] | null> {
 	try {
-		const response = await fetchFn('/api/rooms', { headers: { authorization: `Bearer ${token}` } });
+		// The session cookie signs it in (page scripts hold no token).
+		const response = await fetchFn('/api/rooms', { credentials: 'same-origin', cache: 'no-store' });
 		if (!response.ok) return null;
 		const body = (await response.json()) as { rooms?: unknown };
 		if (!Array.isArray(body.rooms)) return null;

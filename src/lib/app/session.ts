@@ -1,8 +1,11 @@
 /**
  * The signed-in session: `POST /api/session` to sign in, `DELETE` to sign
- * out, and `{token, user}` kept in localStorage (`outbox:session`) so a
- * reload while offline still knows who is signed in. The server also sets an
- * HttpOnly cookie; the app itself always sends the token as a Bearer header.
+ * out. The credential is the server's HttpOnly, SameSite=Strict cookie,
+ * which page scripts cannot read: the app ignores the `token` of the sign-in
+ * answer, sends the cookie with its own calls, and gets short-lived socket
+ * tokens from `POST /api/socket-token` (the kit's `socketToken` option).
+ * Only `{user}` is kept in localStorage (`outbox:session`), so a reload while
+ * offline still knows who is signed in; no token is ever stored.
  *
  * @example
  * const result = await signIn('ada', 'secret');
@@ -15,7 +18,6 @@ import { z } from 'zod';
 export const SESSION_KEY = 'outbox:session';
 
 const sessionSchema = z.object({
-	token: z.string().min(1),
 	user: z.object({ id: z.string().min(1), name: z.string().min(1) })
 });
 
@@ -29,8 +31,12 @@ export function loadSession(storage?: Storage): Session | null {
 	try {
 		const raw = (storage ?? globalThis.localStorage)?.getItem(SESSION_KEY);
 		if (!raw) return null;
-		const parsed = sessionSchema.safeParse(JSON.parse(raw));
-		return parsed.success ? parsed.data : null;
+		const stored = JSON.parse(raw) as Record<string, unknown> | null;
+		const parsed = sessionSchema.safeParse(stored);
+		if (!parsed.success) return null;
+		// Stored by an older version with its token: keep the user, drop the credential.
+		if (stored && 'token' in stored) saveSession(parsed.data, storage);
+		return { user: parsed.data.user };
 	} catch {
 		return null;
 	}
@@ -38,7 +44,7 @@ export function loadSession(storage?: Storage): Session | null {
 
 export function saveSession(session: Session, storage?: Storage): void {
 	try {
-		(storage ?? globalThis.localStorage)?.setItem(SESSION_KEY, JSON.stringify({ token: session.token, user: session.user }));
+		(storage ?? globalThis.localStorage)?.setItem(SESSION_KEY, JSON.stringify({ user: session.user }));
 	} catch {
 		// Storage blocked: the session lives in memory until the tab closes.
 	}
@@ -60,6 +66,7 @@ export async function signIn(name: string, password: string, fetchFn: typeof fet
 		response = await fetchFn('/api/session', {
 			method: 'POST',
 			headers: { 'content-type': 'application/json' },
+			credentials: 'same-origin',
 			body: JSON.stringify({ name, password })
 		});
 	} catch {
@@ -67,7 +74,8 @@ export async function signIn(name: string, password: string, fetchFn: typeof fet
 	}
 	if (response.ok) {
 		const parsed = sessionSchema.safeParse(await response.json().catch(() => null));
-		return parsed.success ? { ok: true, session: parsed.data } : { ok: false, message: 'The server sent an unexpected answer.' };
+		// The answer's `token` is for non-browser clients: the cookie the server set is the credential here.
+		return parsed.success ? { ok: true, session: { user: parsed.data.user } } : { ok: false, message: 'The server sent an unexpected answer.' };
 	}
 	const detail = (await response.json().catch(() => null)) as { message?: unknown } | null;
 	return { ok: false, message: signInErrorText(response.status, response.headers.get('retry-after'), detail?.message) };
@@ -89,12 +97,16 @@ export function signInErrorText(status: number, retryAfter: string | null, serve
 	return 'The server had a problem. Try again.';
 }
 
-/** Revoke the token on the server; best effort (offline: the token simply expires). */
-export async function revokeSession(token: string, fetchFn: typeof fetch = fetch): Promise<void> {
+/**
+ * Revoke the session (the cookie's, and with it every socket token made from
+ * it) on the server; best effort (offline: the cookie's session simply
+ * expires, and the service worker sends nothing for a signed-out user).
+ */
+export async function revokeSession(fetchFn: typeof fetch = fetch): Promise<void> {
 	const controller = new AbortController();
 	const timer = setTimeout(() => controller.abort(), 3000);
 	try {
-		await fetchFn('/api/session', { method: 'DELETE', headers: { authorization: `Bearer ${token}` }, signal: controller.signal });
+		await fetchFn('/api/session', { method: 'DELETE', credentials: 'same-origin', signal: controller.signal });
 	} catch {
 		// Offline or slow: signing out locally is what matters.
 	} finally {

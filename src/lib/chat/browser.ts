@@ -4,7 +4,7 @@
  * a refused token), and the chat preset over it.
  *
  * @example
- * const { outbox, chat } = createBrowserChat({ token: () => session.token, user: session.user });
+ * const { outbox, chat } = createBrowserChat({ socketToken: SOCKET_TOKEN_URL, user: session.user });
  */
 import { createBrowserOutbox, type BrowserOutboxOptions, type Outbox } from '../outbox/index.js';
 import { chatActions, type ChatActions } from './actions.js';
@@ -12,6 +12,8 @@ import { createChat, type Chat, type ChatOptions } from './chat.js';
 
 /** Outbox's HTTP endpoint that answers 401 for a token the server no longer takes. */
 export const SESSION_URL = '/api/session';
+/** Outbox's endpoint handing out short-lived socket tokens for the session cookie (`socketToken`). */
+export const SOCKET_TOKEN_URL = '/api/socket-token';
 
 export interface BrowserChatOptions extends Omit<BrowserOutboxOptions<ChatActions>, 'actions'> {
 	chat?: ChatOptions;
@@ -19,6 +21,8 @@ export interface BrowserChatOptions extends Omit<BrowserOutboxOptions<ChatAction
 
 export function createBrowserChat(options: BrowserChatOptions): { outbox: Outbox<ChatActions>; chat: Chat } {
 	const { chat: chatOptions, ...outboxOptions } = options;
-	const outbox = createBrowserOutbox<ChatActions>({ sessionCheck: SESSION_URL, ...outboxOptions, actions: chatActions });
+	// With socket tokens the token refresh is the session check (a refused cookie: signed out).
+	const check = outboxOptions.socketToken === undefined ? { sessionCheck: SESSION_URL } : {};
+	const outbox = createBrowserOutbox<ChatActions>({ ...check, ...outboxOptions, actions: chatActions });
 	return { outbox, chat: createChat(outbox, chatOptions) };
 }

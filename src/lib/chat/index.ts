@@ -4,7 +4,7 @@
  */
 export { chatActions, type ChatActions, type MessageReply } from './actions.js';
 export { createChat, type Chat, type ChatOptions } from './chat.js';
-export { createBrowserChat, SESSION_URL, type BrowserChatOptions } from './browser.js';
+export { createBrowserChat, SESSION_URL, SOCKET_TOKEN_URL, type BrowserChatOptions } from './browser.js';
 export { createRoom, type Room, type RoomView, type SendOutcome } from './room.js';
 export { RoomState, DEFAULT_SNAPSHOT_LIMIT, snapshotKey } from './room-state.js';
 export { RejectedSends, rejectedKey, type KeyValueStore } from './rejected.js';

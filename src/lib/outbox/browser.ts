@@ -18,8 +18,10 @@ import {
 	createBrowserConnectivity,
 	createLocalforageStorage,
 	createPhoenixTransport,
+	createSocketTokenSource,
 	createTabCoordinator,
 	fetchSessionCheck,
+	type SocketTokenSource,
 	type LocalforageStorageOptions,
 	type PhoenixTransportOptions,
 	type SessionCheck
@@ -28,8 +30,21 @@ import { StorageError, type OutboxDeps, type QueueStorage, type TabCoordinator, 
 import { createOutbox, type ActionMap, type Outbox, type OutboxOptions, type OutboxUser } from './runtime/index.js';
 
 export interface BrowserOutboxOptions<A extends ActionMap = ActionMap> extends Omit<OutboxOptions<A>, 'deps'> {
-	/** The current session token (read on every connect). */
-	token: () => string | null;
+	/**
+	 * The current token (read on every connect). Omit it with `socketToken`:
+	 * the kit then fetches short-lived tokens itself.
+	 */
+	token?: () => string | null;
+	/**
+	 * Short-lived socket tokens instead of a token the page holds: the URL of
+	 * a same-origin endpoint answering `POST` (with the HttpOnly session
+	 * cookie) `{token, expires_at, user: {id}}` — Outbox's `/api/socket-token`
+	 * — or your own `SocketTokenSource`. Fetched before connecting, refreshed
+	 * before expiry and after a refused connect (which is also the session
+	 * check: a refused cookie is `unauthorized`); forgotten when the user
+	 * changes, and a token naming another user than the engine's is refused.
+	 */
+	socketToken?: string | SocketTokenSource;
 	/** Socket endpoint (default `/socket` on this origin). */
 	endpoint?: string;
 	/** Options of the localforage storage (`driver: 'localstorage'` to skip IndexedDB). */
@@ -53,9 +68,19 @@ export interface BrowserOutboxOptions<A extends ActionMap = ActionMap> extends O
 
 /** The engine with browser defaults for every port. */
 export function createBrowserOutbox<A extends ActionMap = ActionMap>(options: BrowserOutboxOptions<A>): Outbox<A> {
-	const { token, endpoint = '/socket', storage, socketOptions, tokenAs, tokenParam, sessionCheck, deps = {}, user, ...rest } = options;
-	if (typeof token !== 'function') throw new TypeError('createBrowserOutbox({ token: () => string | null }): token is required');
+	const { token: givenToken, socketToken, endpoint = '/socket', storage, socketOptions, tokenAs, tokenParam, sessionCheck, deps = {}, user, ...rest } = options;
+	if (typeof givenToken !== 'function' && socketToken === undefined) {
+		throw new TypeError("createBrowserOutbox: give token: () => string | null, or socketToken: '/api/socket-token'");
+	}
 	if (!isBrowser() && !(deps.storage && deps.transport)) return createOutbox<A>({ ...rest, autoConnect: false, deps: { storage: inertStorage, transport: inertTransport() } });
+	let outboxRef: Outbox<A> | null = null;
+	const tokens =
+		socketToken === undefined
+			? null
+			: typeof socketToken === 'string'
+				? createSocketTokenSource({ url: socketToken, expectedUser: () => outboxRef?.user?.id ?? null })
+				: socketToken;
+	const token = tokens ? () => tokens.current() : givenToken!;
 	const check = typeof sessionCheck === 'string' ? fetchSessionCheck(sessionCheck, token) : sessionCheck;
 	const userTabs = deps.tabs ? null : new UserScopedTabs((id) => createTabCoordinator({ name: `outbox:${id}` }));
 	const outbox = createOutbox<A>({
@@ -71,6 +96,7 @@ export function createBrowserOutbox<A extends ActionMap = ActionMap>(options: Br
 					...(tokenAs ? { tokenAs } : {}),
 					...(tokenParam ? { tokenParam } : {}),
 					...(check ? { sessionCheck: check } : {}),
+					...(tokens ? { refreshToken: () => tokens.refresh() } : {}),
 					...(rest.classify ? { classify: rest.classify } : {})
 				}),
 			connectivity: deps.connectivity ?? createBrowserConnectivity(),
@@ -79,6 +105,16 @@ export function createBrowserOutbox<A extends ActionMap = ActionMap>(options: Br
 			...(deps.ids ? { ids: deps.ids } : {})
 		}
 	});
+	outboxRef = outbox;
+	if (tokens) {
+		// A token belongs to one user: another user (or nobody) starts without it.
+		const setUser = outbox.setUser.bind(outbox);
+		(outbox as { setUser: Outbox<A>['setUser'] }).setUser = async (next: OutboxUser | string | null) => {
+			const id = next === null ? null : typeof next === 'string' ? next : next.id;
+			if (id !== outbox.user?.id || id === null) tokens.clear();
+			await setUser(next);
+		};
+	}
 	if (userTabs) {
 		// Leadership is per user: step down, switch the queue, then compete for the new user's lock.
 		const setUser = outbox.setUser.bind(outbox);

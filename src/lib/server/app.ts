@@ -140,6 +140,15 @@ export async function createOutboxServer(config: ServerConfig, options: OutboxSe
 
 	const chat = new ChatService(store, (topic, event, payload, from) => channels.broadcast(topic, event, payload, from));
 	const allowed = new Set(config.allowedOrigins);
+	/** The server's own origin (the request's host) or an `ALLOWED_ORIGINS` entry: the socket upgrade and cookie-authenticated changes. */
+	const originAllowed = (origin: string, request: IncomingMessage) => {
+		if (allowed.has(origin)) return true;
+		try {
+			return new URL(origin).host === request.headers.host;
+		} catch {
+			return false;
+		}
+	};
 
 	channels = createChannelServer<SocketAssigns>({
 		rateLimit: config.socketRateLimit ?? DEFAULT_SOCKET_RATE_LIMIT,
@@ -156,24 +165,32 @@ export async function createOutboxServer(config: ServerConfig, options: OutboxSe
 		},
 		routes: [instrumentRoute(roomChannel({ chat, now: options.now }), { inFlight, metrics })],
 		socketKey: (assigns) => socketKeyFor(assigns.user.id),
-		checkOrigin(origin, request) {
-			if (allowed.has(origin)) return true;
-			try {
-				return new URL(origin).host === request.headers.host;
-			} catch {
-				return false;
-			}
-		},
+		checkOrigin: originAllowed,
 		async authenticate({ token }) {
-			const claims = tokens.verify(token);
+			// A session token or a socket token; the socket then lives as long as the session behind it.
+			const claims = tokens.verifyAny(token);
 			if (!claims || (await store.isTokenRevoked(claims.tokenId))) return null;
 			const user = await store.findUserById(claims.userId);
 			if (!user) return null;
-			return { user: { id: user.id, name: user.name }, tokenId: claims.tokenId, expiresAt: claims.expiresAt };
+			return { user: { id: user.id, name: user.name }, tokenId: claims.tokenId, expiresAt: claims.sessionExpiresAt };
 		}
 	});
 
 	const limits = options.signInLimits ?? { perName: 10, perAddress: 60 }; // wrong passwords a minute
+	const syncEventsRate = options.syncEventsRateLimit ?? DEFAULT_SYNC_EVENTS_RATE_LIMIT;
+	// A cluster shares these in PostgreSQL (else each node would grant its own allowance); one process keeps them in memory.
+	const sharedLimits = config.databaseUrl
+		? await import('./auth/shared-limits.js').then(({ createPgLimits }) =>
+				createPgLimits({
+					connectionString: config.databaseUrl!,
+					schema: config.databaseSchema ?? 'public',
+					perName: limits.perName,
+					perAddress: limits.perAddress,
+					syncEvents: syncEventsRate,
+					onError: (err) => logger.error({ err }, 'rate limits: postgres connection failed')
+				})
+			)
+		: null;
 	const api = createApi({
 		chat,
 		uploads,
@@ -183,10 +200,12 @@ export async function createOutboxServer(config: ServerConfig, options: OutboxSe
 		socketKey: socketKeyFor,
 		clientAddress: (req) => clientAddress(req, config.trustProxy ?? 0),
 		isSecure: (req) => isSecureRequest(req, config.trustProxy ?? 0),
-		limiters: {
+		checkOrigin: originAllowed,
+		socketTokenTtlSeconds: config.socketTokenTtlSeconds,
+		limiters: sharedLimits ?? {
 			byName: new AttemptLimiter({ max: limits.perName, windowMs: 60_000 }),
 			byAddress: new AttemptLimiter({ max: limits.perAddress, windowMs: 60_000 }),
-			syncEvents: new UserRateLimiter(options.syncEventsRateLimit ?? DEFAULT_SYNC_EVENTS_RATE_LIMIT)
+			syncEvents: new UserRateLimiter(syncEventsRate)
 		}
 	});
 
@@ -207,6 +226,7 @@ export async function createOutboxServer(config: ServerConfig, options: OutboxSe
 			await channels.close();
 			await pubsub?.close?.();
 			await uploads.close();
+			await sharedLimits?.close();
 			await store.close();
 		}
 	};

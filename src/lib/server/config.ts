@@ -16,6 +16,8 @@ export interface ServerConfig {
 	databaseSchema?: string;
 	secretKey: string | null;
 	tokenTtlSeconds: number;
+	/** Lifetime of the socket tokens page scripts get from `POST /api/socket-token` (`SOCKET_TOKEN_TTL_S`, default 300, at most 3600). */
+	socketTokenTtlSeconds?: number;
 	/** Extra origins allowed to open the socket (the server's own always is). */
 	allowedOrigins: string[];
 	logLevel: string;
@@ -133,6 +135,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): ServerConfi
 		databaseSchema,
 		secretKey,
 		tokenTtlSeconds: read.int('TOKEN_TTL_S', 7 * 24 * 3600, 1),
+		socketTokenTtlSeconds: read.int('SOCKET_TOKEN_TTL_S', 300, 1, 3600),
 		allowedOrigins: allowedOrigins.filter(isOrigin).map((origin) => new URL(origin).origin),
 		logLevel: read.oneOf('LOG_LEVEL', LOG_LEVELS, env.NODE_ENV === 'test' ? 'silent' : 'info'),
 		trustProxy: read.int('TRUST_PROXY', 0, 0, 10),

@@ -2,10 +2,12 @@
  * A second, independent Phoenix client against the real Outbox server:
  * `phoenix-channels` from npm, a Node port of the Phoenix 1.2 client that
  * speaks the V1 serializer (`vsn=1.0.0`, object frames, no join_ref) over its
- * own WebSocket implementation (the `websocket` package), with the token as a
- * connect param. It chats with a user on the official V2 client.
+ * WebSocket given as its `transport` (`ws` here: package.json overrides its
+ * `websocket` dependency, whose native install scripts we do not run), with
+ * the token as a connect param. It chats with a user on the official V2 client.
  */
 import { Socket as V1Socket, type Channel as V1Channel } from 'phoenix-channels';
+import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { cid, collect, joinRoom, push, startServer, syncAll, until, type Reply, type TestServer } from './harness.js';
 
@@ -21,7 +23,7 @@ afterAll(async () => {
 });
 
 function connectV1(token: string, heartbeatIntervalMs = 30_000): V1Socket {
-	const socket = new V1Socket(server.wsUrl, { params: { token }, timeout: 3000, heartbeatIntervalMs, reconnectAfterMs: () => 50 });
+	const socket = new V1Socket(server.wsUrl, { transport: WebSocket, params: { token }, timeout: 3000, heartbeatIntervalMs, reconnectAfterMs: () => 50 });
 	socket.connect();
 	v1Sockets.push(socket);
 	return socket;

@@ -14,6 +14,8 @@ declare module 'phoenix-channels' {
 		off(event: string): void;
 	}
 	export interface SocketOptions {
+		/** The WebSocket class (W3C API); the package's default comes from `websocket`, overridden to `ws`. */
+		transport?: unknown;
 		params?: Record<string, string>;
 		timeout?: number;
 		heartbeatIntervalMs?: number;

@@ -248,9 +248,14 @@ describe('limits and refusals', () => {
 		}
 	});
 
-	test('takes the session cookie as well as the Bearer header', async () => {
-		const res = await postUpload(server.url, fileOf('image/png', 100), { cookie: `outbox_token=${ada.token}`, type: 'image/png' });
+	test('takes the session cookie as well as the Bearer header, from this site only (Origin: CSRF)', async () => {
+		const cookie = `outbox_token=${ada.token}`;
+		const res = await postUpload(server.url, fileOf('image/png', 100), { cookie, type: 'image/png', headers: { origin: server.url } });
 		expect(res.status).toBe(201);
+		for (const headers of [{}, { origin: 'https://evil.example' }] as Record<string, string>[]) {
+			const foreign = await postUpload(server.url, fileOf('image/png', 100), { cookie, type: 'image/png', headers });
+			expect(foreign).toMatchObject({ status: 403, body: { reason: 'forbidden' } });
+		}
 	});
 
 	test('answers 405 to other methods on /api/uploads', async () => {

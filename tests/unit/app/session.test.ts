@@ -17,12 +17,16 @@ class MemoryStorage {
 const asStorage = (s: MemoryStorage) => s as unknown as Storage;
 
 describe('app session', () => {
-	it('keeps {token, user} under outbox:session and ignores anything unreadable', () => {
+	it('keeps only {user} under outbox:session (never a token) and ignores anything unreadable', () => {
 		const storage = new MemoryStorage();
-		const session = { token: 't.k-1', user: { id: 'ann1', name: 'Ann' } };
-		saveSession(session, asStorage(storage));
+		const session = { user: { id: 'ann1', name: 'Ann' } };
+		saveSession({ ...session, token: 'v1.leaked' } as typeof session, asStorage(storage));
 		expect(JSON.parse(storage.getItem(SESSION_KEY)!)).toEqual(session);
 		expect(loadSession(asStorage(storage))).toEqual(session);
+		// An older version stored the token beside the user: the user is kept, the token dropped.
+		storage.setItem(SESSION_KEY, JSON.stringify({ token: 'v1.old', user: session.user }));
+		expect(loadSession(asStorage(storage))).toEqual(session);
+		expect(storage.getItem(SESSION_KEY)).not.toContain('v1.old');
 		storage.setItem(SESSION_KEY, '{"token": 5}');
 		expect(loadSession(asStorage(storage))).toBeNull();
 		storage.setItem(SESSION_KEY, 'not json');
@@ -37,8 +41,10 @@ describe('app session', () => {
 			calls.push([String(input), init]);
 			return new Response(JSON.stringify({ token: 'abc', user: { id: 'ann1', name: 'Ann' } }), { status: 200 });
 		};
-		expect(await signIn('Ann', 'pw', ok)).toEqual({ ok: true, session: { token: 'abc', user: { id: 'ann1', name: 'Ann' } } });
+		// The answer's token is for non-browser clients: the app keeps the user, the cookie is its credential.
+		expect(await signIn('Ann', 'pw', ok)).toEqual({ ok: true, session: { user: { id: 'ann1', name: 'Ann' } } });
 		expect(calls[0]![0]).toBe('/api/session');
+		expect(calls[0]![1]!.credentials).toBe('same-origin');
 		expect(JSON.parse(String(calls[0]![1]!.body))).toEqual({ name: 'Ann', password: 'pw' });
 
 		const refused: typeof fetch = async () => new Response(JSON.stringify({ reason: 'unauthorized' }), { status: 401 });

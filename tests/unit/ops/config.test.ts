@@ -24,6 +24,7 @@ describe('settings are checked at start, each message naming its variable', () =
 			trustProxy: 0,
 			metricsToken: null,
 			socketRateLimit: { perSecond: 100, burst: 300 },
+			socketTokenTtlSeconds: 300,
 			drainTimeoutMs: 10_000,
 			devPages: false
 		});
@@ -36,6 +37,7 @@ describe('settings are checked at start, each message naming its variable', () =
 			DATA_DIR: '/var/lib/outbox',
 			LOG_LEVEL: 'warn',
 			TOKEN_TTL_S: '3600',
+			SOCKET_TOKEN_TTL_S: '60',
 			DATABASE_URL: 'postgres://outbox:secret@db:5432/outbox',
 			DATABASE_SCHEMA: 'chat',
 			SECRET_KEY: 'x'.repeat(32),
@@ -53,6 +55,7 @@ describe('settings are checked at start, each message naming its variable', () =
 			dataDir: '/var/lib/outbox',
 			logLevel: 'warn',
 			tokenTtlSeconds: 3600,
+			socketTokenTtlSeconds: 60,
 			databaseUrl: 'postgres://outbox:secret@db:5432/outbox',
 			databaseSchema: 'chat',
 			allowedOrigins: ['https://a.example.com', 'http://localhost:5173'],
@@ -69,6 +72,8 @@ describe('settings are checked at start, each message naming its variable', () =
 		['PORT', '70000', /PORT must be an integer from 0 to 65535/],
 		['LOG_LEVEL', 'verbose', /LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent, got "verbose"/],
 		['TOKEN_TTL_S', '0', /TOKEN_TTL_S must be an integer >= 1/],
+		['SOCKET_TOKEN_TTL_S', '0', /SOCKET_TOKEN_TTL_S must be an integer from 1 to 3600/],
+		['SOCKET_TOKEN_TTL_S', '86400', /SOCKET_TOKEN_TTL_S must be an integer from 1 to 3600/],
 		['DATABASE_URL', 'mysql://db/outbox', /DATABASE_URL must look like postgres:\/\//],
 		['DATABASE_URL', 'not a url', /DATABASE_URL must look like postgres:\/\//],
 		['DATABASE_SCHEMA', 'Drop Table', /DATABASE_SCHEMA must be a plain lowercase identifier/],

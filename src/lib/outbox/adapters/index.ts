@@ -32,6 +32,7 @@ export {
 } from './storage-layout.js';
 export { createPhoenixTransport, type PhoenixTransport, type PhoenixTransportOptions } from './phoenix-transport.js';
 export { fetchSessionCheck, type SessionCheck, type SessionCheckResult } from './session-check.js';
+export { createSocketTokenSource, type SocketTokenSource, type SocketTokenSourceOptions } from './socket-token.js';
 export { createBrowserConnectivity, type ConnectivityTarget } from './browser-connectivity.js';
 export { createTabCoordinator, type BrowserTabCoordinator, type TabCoordinatorOptions } from './tab-coordinator.js';
 export { dispatchOutboxEvent, type DispatchTarget } from './dom-events.js';

@@ -23,6 +23,11 @@
  * before 1.8.13 does not reconnect after a clean close (code 1000), which
  * Phoenix servers before 1.8.9 send on a server-side `disconnect`.
  *
+ * Short-lived tokens (`refreshToken`, e.g. a `SocketTokenSource`): with no
+ * token at hand, `connect()` fetches one first; after a refused attempt,
+ * `refreshToken` is the session check (a fresh token is 'ok' and phoenix's
+ * next attempt carries it; a refused cookie is 'unauthorized').
+ *
  * The token goes as phoenix's `authToken` (the `Sec-WebSocket-Protocol`
  * header; Phoenix ≥ 1.8 with `auth_token: true`) or, with `tokenAs:
  * 'param'`, as a connect param (`?token=`; Phoenix 1.7's `connect/3` params).
@@ -34,13 +39,19 @@ import { Socket as PhoenixSocket, type SocketConnectOption } from 'phoenix';
 import { defaultClassify, type ErrorClassifier } from '../core/classify.js';
 import type { ChannelState, PushResult, Transport, TransportStatus, Unsubscribe } from '../ports.js';
 import { PhoenixTopic } from './phoenix-topic.js';
-import type { SessionCheck } from './session-check.js';
+import type { SessionCheck, SessionCheckResult } from './session-check.js';
 
 export interface PhoenixTransportOptions {
 	/** Socket endpoint, as phoenix takes it: `'/socket'` or `'ws://host/socket'`. */
 	endpoint: string;
-	/** The current token; read again on every connect attempt. Null: signed out. */
+	/** The current token; read again on every connect attempt. Null: signed out (or, with `refreshToken`, none fetched yet). */
 	token: () => string | null;
+	/**
+	 * Fetches a fresh token (short-lived socket tokens): called before
+	 * connecting when `token()` is null, and after a refused attempt in place
+	 * of `sessionCheck` ('unauthorized': signed out).
+	 */
+	refreshToken?: (() => Promise<SessionCheckResult>) | null;
 	/** Passed to the phoenix `Socket` (e.g. `transport: WebSocket` from `ws` in Node, `heartbeatIntervalMs`). */
 	socketOptions?: Partial<SocketConnectOption>;
 	/** The `Socket` class (default: phoenix's own). */
@@ -86,6 +97,9 @@ export function createPhoenixTransport(options: PhoenixTransportOptions): Phoeni
 	if (options.sessionCheck !== undefined && options.sessionCheck !== null && typeof options.sessionCheck !== 'function') {
 		throw new TypeError('createPhoenixTransport: sessionCheck must be a function () => Promise<"ok" | "unauthorized" | "unreachable">, or null');
 	}
+	if (options.refreshToken !== undefined && options.refreshToken !== null && typeof options.refreshToken !== 'function') {
+		throw new TypeError('createPhoenixTransport: refreshToken must be a function () => Promise<"ok" | "unauthorized" | "unreachable">, or null');
+	}
 	return new PhoenixChannelTransport(options);
 }
 
@@ -107,17 +121,37 @@ class PhoenixChannelTransport implements PhoenixTransport {
 	readonly #classify: ErrorClassifier;
 
 	constructor(private readonly options: PhoenixTransportOptions) {
-		this.#sessionCheck = options.sessionCheck ?? null;
+		// A token refresh tells a refused session from no network as well, and fetches the token the next attempt needs.
+		this.#sessionCheck = options.refreshToken ?? options.sessionCheck ?? null;
 		this.#classify = options.classify ?? defaultClassify;
 	}
 
 	connect(): void {
 		if (this.#wanted) return;
-		if (!this.options.token()) return this.#setStatus({ status: 'disconnected', reason: 'unauthorized' });
+		const refresh = this.options.refreshToken ?? null;
+		if (!this.options.token() && !refresh) return this.#setStatus({ status: 'disconnected', reason: 'unauthorized' });
 		this.#wanted = true;
 		this.#opened = false;
 		this.#setStatus({ status: 'connecting', attempt: 1 });
-		this.#ensureSocket().connect();
+		this.#open();
+	}
+
+	/** Start a connect attempt; with no token at hand and a `refreshToken`, fetch one first. */
+	#open(): void {
+		const refresh = this.options.refreshToken;
+		if (this.options.token() || !refresh) return void this.#ensureSocket().connect();
+		void refresh()
+			.catch((): SessionCheckResult => 'unreachable')
+			.then((result) => {
+				if (!this.#wanted || this.#socket?.isConnected()) return;
+				if (result === 'unauthorized') {
+					this.#wanted = false;
+					this.#socket?.disconnect();
+					return this.#setStatus({ status: 'disconnected', reason: 'unauthorized' });
+				}
+				// No token when unreachable: the attempt fails, and phoenix's backoff retries (refreshing after each).
+				this.#ensureSocket().connect();
+			});
 	}
 
 	disconnect(): void {
@@ -137,7 +171,7 @@ class PhoenixChannelTransport implements PhoenixTransport {
 		// disconnect() ends the connection at once (its close event is then ignored);
 		// connect() opens the next one without waiting for phoenix's backoff.
 		this.#socket.disconnect();
-		this.#socket.connect();
+		this.#open();
 		this.#setStatus({ status: 'connecting', attempt: 1 });
 		this.#notifyChannels();
 	}

@@ -1,7 +1,8 @@
 /**
- * Fixed-window counters for failed sign-in attempts, per key (a name, an address).
- * In memory: a cluster multiplies the allowance by its size, which is fine
- * for slowing password guessing. Old windows are swept as keys are touched.
+ * Fixed-window counters for failed sign-in attempts, per key (a name, an address),
+ * in memory: the single process's limiter. A cluster (`DATABASE_URL`) counts
+ * in PostgreSQL instead (`shared-limits.ts`), so nodes do not each grant an
+ * allowance. Old windows are swept as keys are touched.
  */
 export class AttemptLimiter {
 	readonly #max: number;

@@ -53,18 +53,24 @@ export function sendError(res: ServerResponse, status: number, reason: string, m
 	sendJson(res, status, message ? { reason, message } : { reason }, headers);
 }
 
-/** `Authorization: Bearer <token>`, else the session cookie, else null. */
-export function requestToken(req: IncomingMessage, cookieName: string): string | null {
+/** The request's token and where it came from (a Bearer header wins over the cookie), or null. */
+export function requestCredential(req: IncomingMessage, cookieName: string): { token: string; from: 'bearer' | 'cookie' } | null {
 	const auth = req.headers.authorization;
 	if (auth) {
 		const match = /^Bearer\s+(\S+)$/i.exec(auth);
-		return match ? match[1]! : null;
+		return match ? { token: match[1]!, from: 'bearer' } : null;
 	}
 	const cookie = req.headers.cookie;
 	if (!cookie) return null;
 	for (const part of cookie.split(';')) {
 		const eq = part.indexOf('=');
-		if (eq > 0 && part.slice(0, eq).trim() === cookieName) return decodeURIComponent(part.slice(eq + 1).trim());
+		if (eq > 0 && part.slice(0, eq).trim() === cookieName) {
+			try {
+				return { token: decodeURIComponent(part.slice(eq + 1).trim()), from: 'cookie' };
+			} catch {
+				return null;
+			}
+		}
 	}
 	return null;
 }

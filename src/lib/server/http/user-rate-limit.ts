@@ -1,7 +1,8 @@
 /**
  * A token bucket per user for HTTP calls (the socket's limit lives on each
- * connection; an HTTP caller has none). Buckets that have refilled are
- * forgotten, so the map holds only users who called lately.
+ * connection; an HTTP caller has none), in memory: the single process's
+ * limiter (a cluster counts in PostgreSQL, `auth/shared-limits.ts`). Buckets
+ * that have refilled are forgotten, so the map holds only users who called lately.
  */
 import { createBucket, takeToken, type RateLimit, type TokenBucket } from '../channels/rate-limit.js';
 

@@ -118,6 +118,16 @@ export const MIGRATIONS: readonly string[] = [
 		PRIMARY KEY (upload_id, message_id)
 	);
 	CREATE INDEX message_attachments_message ON message_attachments (message_id);
+	`,
+	// 4: cluster-wide rate limits (sign-in attempts, HTTP batch calls): rate-limiter-flexible's
+	// RateLimiterPostgres layout, made here under the migration lock so nodes starting at once do not race.
+	`
+	CREATE TABLE rate_limits (
+		key    varchar(255) PRIMARY KEY,
+		points integer NOT NULL DEFAULT 0,
+		expire bigint
+	);
+	CREATE INDEX rate_limits_expire ON rate_limits (expire);
 	`
 ];
 
