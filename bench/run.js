@@ -6,9 +6,11 @@ import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { build } from 'vite';
 
-// `npm run bench -- bundle-size` runs one bench; no argument runs them all.
-const only = process.argv.slice(2);
-const benches = readdirSync('bench').filter((f) => f.endsWith('.ts') && (only.length === 0 || only.includes(f.replace(/\.ts$/, ''))));
+// `npm run bench -- bundle-size` runs one bench; no argument runs them all;
+// `npm run bench -- --render` only rewrites BENCHMARKS.md from bench/results.
+const render = process.argv.includes('--render');
+const only = process.argv.slice(2).filter((a) => a !== '--render');
+const benches = render ? [] : readdirSync('bench').filter((f) => f.endsWith('.ts') && (only.length === 0 || only.includes(f.replace(/\.ts$/, ''))));
 mkdirSync('bench/results', { recursive: true });
 const machine = `${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}`;
 const sections = [];
@@ -38,15 +40,57 @@ for (const file of benches) {
 	sections.push(record);
 }
 
-const table = (record) =>
-	record.results.every((r) => r.kind === 'bundle')
-		? [`### ${record.bench}`, '', `Run ${record.date} on ${record.machine}${record.load ? ` (load average ${record.load} over 1 / 5 / 15 min)` : ''}.`, '', '| bundle | minified KB | gzip KB | limit |', '| --- | ---: | ---: | ---: |',
-				...record.results.map((r) => `| ${r.name} | ${r.minifiedKb} | ${r.gzipKb} | ${r.limitKb === null ? '' : `≤ ${r.limitKb} KB ${r.gzipKb <= r.limitKb ? '(met)' : '(NOT met)'}`} |`)].join('\n')
-		: record.results.some((r) => r.vsKit !== undefined)
-			? [`### ${record.bench}`, '', `Run ${record.date} on ${record.machine}${record.load ? ` (load average ${record.load} over 1 / 5 / 15 min)` : ''}.`, '', '| case | messages | seconds | msg/s | time per action vs the kit |', '| --- | ---: | ---: | ---: | ---: |',
-					...record.results.map((r) => `| ${r.name} | ${r.messages} | ${r.seconds} | ${r.perSecond.toLocaleString('en')} | ${r.vsKit === undefined ? '' : `${r.vsKit}×`} |`)].join('\n')
-			: [`### ${record.bench}`, '', `Run ${record.date} on ${record.machine}${record.load ? ` (load average ${record.load} over 1 / 5 / 15 min)` : ''}.`, '', '| case | messages | seconds | msg/s |', '| --- | ---: | ---: | ---: |',
-					...record.results.map((r) => `| ${r.name} | ${r.messages} | ${r.seconds} | ${r.perSecond.toLocaleString('en')} |`)].join('\n');
+const heading = (record) => [
+	`### ${record.bench}`,
+	'',
+	`Run ${record.date} on ${record.machine}${record.load ? ` (load average ${record.load} over 1 / 5 / 15 min)` : ''}. Command: \`npm run bench -- ${record.bench}\`.`,
+	''
+];
+const row = (cells) => `| ${cells.join(' | ')} |`;
+const rule = (columns) => row(columns.map((c, i) => (i === 0 ? '---' : '---:')));
+
+/** One record as a Markdown table, by the kind of its results. */
+function table(record) {
+	const { results } = record;
+	if (results.every((r) => r.kind === 'attachments')) {
+		return [...heading(record), row(['case', 'all confirmed (s)', 'shown on the other client (s)', 'server RSS idle (MB)', 'peak (MB)', 'above idle (MB)', 'limit']), rule(Array(7)),
+			...results.map((r) => row([r.name, r.confirmedSeconds, r.shownSeconds, r.idleRssMb, r.peakRssMb, r.rssAboveIdleMb, `≤ ${r.rssLimitMb} MB ${r.rssAboveIdleMb <= r.rssLimitMb ? '(met)' : '(NOT met)'}`]))].join('\n');
+	}
+	if (results.every((r) => r.kind === 'bundle')) {
+		return [...heading(record), row(['bundle', 'minified KB', 'gzip KB', 'limit']), rule(Array(4)),
+			...results.map((r) => row([r.name, r.minifiedKb, r.gzipKb, r.limitKb === null ? '' : `≤ ${r.limitKb} KB ${r.gzipKb <= r.limitKb ? '(met)' : '(NOT met)'}`]))].join('\n');
+	}
+	const peers = results.some((r) => r.vsKit !== undefined);
+	const lines = [...heading(record), row(['case', 'messages', 'seconds', 'msg/s', ...(peers ? ['time per action vs the kit'] : [])]), rule(Array(peers ? 5 : 4)),
+		...results.map((r) => row([r.name, r.messages, r.seconds, r.perSecond.toLocaleString('en'), ...(peers ? [r.vsKit === undefined ? '' : `${r.vsKit}×`] : [])]))];
+	if (peers) {
+		writeFileSync(`bench/results/${record.bench}.svg`, chart(record));
+		lines.push('', `![${record.bench}: time per action, shorter is better](bench/results/${record.bench}.svg)`);
+	}
+	return lines.join('\n');
+}
+
+/** A bar chart (SVG) of the time per action of each case of a peers table, shorter is better. */
+function chart(record) {
+	const escape = (text) => String(text).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+	const bars = record.results.map((r) => ({ name: r.name, us: (r.seconds * 1e6) / r.messages }));
+	const max = Math.max(...bars.map((b) => b.us));
+	const [labelW, barW, rowH, top] = [560, 360, 22, 40];
+	const width = labelW + barW + 110;
+	const height = top + bars.length * rowH + 16;
+	const rows = bars.map((b, i) => {
+		const y = top + i * rowH;
+		const w = Math.max(1, (b.us / max) * barW);
+		const kit = b.name.startsWith('kit:');
+		return `<text x="${labelW - 8}" y="${y + 15}" text-anchor="end">${escape(b.name)}</text>` +
+			`<rect x="${labelW}" y="${y + 4}" width="${w.toFixed(1)}" height="${rowH - 8}" fill="${kit ? '#2563eb' : '#9ca3af'}"/>` +
+			`<text x="${labelW + w + 6}" y="${y + 15}">${b.us < 100 ? b.us.toFixed(1) : Math.round(b.us).toLocaleString('en')} µs</text>`;
+	});
+	return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" font-family="system-ui, sans-serif" font-size="12">` +
+		`<rect width="100%" height="100%" fill="#fff"/>` +
+		`<text x="8" y="20" font-size="14" font-weight="600">${escape(record.bench)}: time per action (µs, shorter is better), ${escape(record.date.slice(0, 10))}</text>` +
+		rows.join('') + '</svg>\n';
+}
 
 const previous = (() => {
 	try {
