@@ -22,7 +22,8 @@ import {
 	fetchSessionCheck,
 	type LocalforageStorageOptions,
 	type PhoenixTransportOptions,
-	type SessionCheck
+	type SessionCheck,
+	createHttpUploader
 } from './adapters/index.js';
 import { StorageError, type OutboxDeps, type QueueStorage, type TabCoordinator, type TabMessage, type Transport, type Unsubscribe } from './ports.js';
 import { createOutbox, type ActionMap, type Outbox, type OutboxOptions, type OutboxUser } from './runtime/index.js';
@@ -47,13 +48,15 @@ export interface BrowserOutboxOptions<A extends ActionMap = ActionMap> extends O
 	 * `disconnected` (retrying), never `unauthorized`.
 	 */
 	sessionCheck?: SessionCheck | string | null;
+	/** Where the files actions carry are uploaded (`POST`, raw body, `X-Upload-Id`; default `/api/uploads`), with the token as a Bearer. */
+	uploadUrl?: string;
 	/** Replace any port. */
 	deps?: Partial<OutboxDeps>;
 }
 
 /** The engine with browser defaults for every port. */
 export function createBrowserOutbox<A extends ActionMap = ActionMap>(options: BrowserOutboxOptions<A>): Outbox<A> {
-	const { token, endpoint = '/socket', storage, socketOptions, tokenAs, tokenParam, sessionCheck, deps = {}, user, ...rest } = options;
+	const { token, endpoint = '/socket', storage, socketOptions, tokenAs, tokenParam, sessionCheck, uploadUrl, deps = {}, user, ...rest } = options;
 	if (typeof token !== 'function') throw new TypeError('createBrowserOutbox({ token: () => string | null }): token is required');
 	if (!isBrowser() && !(deps.storage && deps.transport)) return createOutbox<A>({ ...rest, autoConnect: false, deps: { storage: inertStorage, transport: inertTransport() } });
 	const check = typeof sessionCheck === 'string' ? fetchSessionCheck(sessionCheck, token) : sessionCheck;
@@ -76,7 +79,8 @@ export function createBrowserOutbox<A extends ActionMap = ActionMap>(options: Br
 			connectivity: deps.connectivity ?? createBrowserConnectivity(),
 			tabs: deps.tabs ?? (userTabs as UserScopedTabs),
 			...(deps.clock ? { clock: deps.clock } : {}),
-			...(deps.ids ? { ids: deps.ids } : {})
+			...(deps.ids ? { ids: deps.ids } : {}),
+			uploader: deps.uploader ?? createHttpUploader({ token, ...(uploadUrl ? { url: uploadUrl } : {}) })
 		}
 	});
 	if (userTabs) {
