@@ -38,7 +38,11 @@ for (const file of benches) {
 }
 
 const table = (record) =>
-	record.results.every((r) => r.kind === 'bundle')
+	record.results.every((r) => r.kind === 'attachments')
+		? [`### ${record.bench}`, '', `Run ${record.date} on ${record.machine}. Command: \`npm run bench -- ${record.bench}\`.`, '',
+				'| case | all confirmed (s) | shown on the other client (s) | server RSS idle (MB) | peak (MB) | above idle (MB) | limit |', '| --- | ---: | ---: | ---: | ---: | ---: | ---: |',
+				...record.results.map((r) => `| ${r.name} | ${r.confirmedSeconds} | ${r.shownSeconds} | ${r.idleRssMb} | ${r.peakRssMb} | ${r.rssAboveIdleMb} | ≤ ${r.rssLimitMb} MB ${r.rssAboveIdleMb <= r.rssLimitMb ? '(met)' : '(NOT met)'} |`)].join('\n')
+		: record.results.every((r) => r.kind === 'bundle')
 		? [`### ${record.bench}`, '', `Run ${record.date} on ${record.machine}.`, '', '| bundle | minified KB | gzip KB | limit |', '| --- | ---: | ---: | ---: |',
 				...record.results.map((r) => `| ${r.name} | ${r.minifiedKb} | ${r.gzipKb} | ${r.limitKb === null ? '' : `≤ ${r.limitKb} KB ${r.gzipKb <= r.limitKb ? '(met)' : '(NOT met)'}`} |`)].join('\n')
 		: [`### ${record.bench}`, '', `Run ${record.date} on ${record.machine}.`, '', '| case | messages | seconds | msg/s |', '| --- | ---: | ---: | ---: |',
