@@ -62,6 +62,11 @@ test('offline files queue with their messages, survive a reload, upload once and
 	const thumb = row(page, photo).locator('[data-testid="attachment"] img');
 	await expect(thumb).toHaveAttribute('src', /^blob:/);
 	await expect.poll(() => thumb.evaluate((img: HTMLImageElement) => img.naturalWidth)).toBe(8);
+	// Sync details: the two wait, the oldest for some seconds.
+	await page.getByTestId('sync-details').locator('summary').click();
+	await expect(page.getByTestId('sync-unsent')).toHaveText('2');
+	await expect(page.getByTestId('sync-oldest')).toContainText(/\d+ s ago/);
+	await expect(page.getByTestId('sync-failure-rate')).toHaveText('no sends yet');
 	await screenshot(page, 'scenario-13-offline');
 
 	await page.reload();
@@ -83,6 +88,11 @@ test('offline files queue with their messages, survive a reload, upload once and
 	await expect.poll(() => statuses(page, doc)).toEqual([['doc.pdf', 'sent']]);
 	// One upload each, under the ids derived from the messages.
 	expect(posts).toEqual([`${photo}.0`, `${doc}.0`]);
+	await page.getByTestId('sync-details').locator('summary').click();
+	await expect(page.getByTestId('sync-unsent')).toHaveText('0');
+	await expect(page.getByTestId('sync-oldest')).toHaveText('none waiting');
+	await expect(page.getByTestId('sync-last-flush')).toContainText('2 sent');
+	await expect(page.getByTestId('sync-failure-rate')).toHaveText('0 %');
 
 	// What the server holds, in order, each with its file.
 	const peer = await createPeer(app.url, 'bob');
