@@ -14,8 +14,18 @@ import { createHttpUploader, createPhoenixTransport } from '../src/lib/outbox/ad
 import { createOutbox, type Outbox } from '../src/lib/outbox/index.js';
 import { attachmentsOf, chatActions, createChat, type ChatActions } from '../src/lib/chat/index.js';
 import { MemoryStorage } from '../src/lib/outbox/testing/memory-storage.js';
-// @ts-expect-error: plain JS helpers of the load tools
-import { buildServer, startServer } from './load/harness.js';
+
+/** The load tools' server helpers (plain JS, loaded at run time next to this bench's build in bench/.build). */
+interface ServerUnderTest {
+	port: number;
+	usage(): { rssBytes: number };
+	stop(): Promise<void>;
+}
+const harnessUrl = new URL('../load/harness.js', import.meta.url).href;
+const { buildServer, startServer } = (await import(/* @vite-ignore */ harnessUrl)) as {
+	buildServer(): Promise<string>;
+	startServer(options: { entry: string }): Promise<ServerUnderTest>;
+};
 
 const MESSAGES = Number(process.env.BENCH_ATTACH_MESSAGES ?? 20);
 const FILE_BYTES = 1024 * 1024;
@@ -23,7 +33,7 @@ const RSS_LIMIT_MB = 64;
 const ROOM = 'room:bench-files';
 const MB = 1024 * 1024;
 
-function png(seed: number): Uint8Array {
+function png(seed: number): Uint8Array<ArrayBuffer> {
 	const bytes = new Uint8Array(FILE_BYTES);
 	bytes.set([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 0x0d, 0x49, 0x48, 0x44, 0x52]);
 	for (let i = 16; i < bytes.length; i += 4096) bytes[i] = (seed + i) & 0xff;
