@@ -37,8 +37,10 @@ describe('actions with files', () => {
 		const uploader = new FakeUploader();
 		const tab = world.tabWith('ann', { uploader });
 		await tab.outbox.ready;
+		// A type of the app's own without `toWire`: the default wire form names the uploads as `uploads`.
+		tab.outbox.actions.register('note', { event: 'send_message' });
 		const before = world.storage.stats.transactions;
-		const item = await tab.outbox.add('send_message', ROOM, { body: 'look' }, { files: [png('one.png', 5), new Blob(['hi'], { type: 'text/plain' })] });
+		const item = await tab.outbox.add('note' as 'send_message', ROOM, { body: 'look' }, { files: [png('one.png', 5), new Blob(['hi'], { type: 'text/plain' })] });
 		expect(world.storage.stats.transactions).toBe(before + 1);
 		const stored = world.storage.snapshot('ann').find((i) => i.id === item.id);
 		expect(stored?.files?.map((f) => [f.uploadId, f.name, f.type, f.size, f.blob instanceof Blob, f.upload])).toEqual([
@@ -168,5 +170,32 @@ describe('actions with files', () => {
 		const item = await tab.outbox.add('send_message', ROOM, { body: 'x' }, { files: [png()] });
 		await world.until(() => tab.outbox.get(item.id)?.status === 'failed', 10_000, 'failed');
 		expect(tab.outbox.get(item.id)?.lastError?.message).toMatch(/no uploader/);
+	});
+});
+
+describe('the chat preset sending files', () => {
+	it('queues a message that is files alone, and refuses before queueing what cannot go (shown as a failed row with the reason)', async () => {
+		const world = new World({ seed: 11 });
+		const uploader = new FakeUploader();
+		const tab = world.tabWith('ann', { uploader });
+		await tab.outbox.ready;
+		const room = tab.chat.room(ROOM);
+		const alone = await room.send('', [png('only.png')]);
+		expect(alone.ok).toBe(true);
+		await world.until(() => tab.outbox.count === 0, 30_000, 'sent');
+		expect(tab.pair.server.receivedOf('send_message').map((r) => r.payload.attachments)).toEqual([[`${(alone as { item: { id: string } }).item.id}.0`]]);
+
+		const five = await room.send('too many', [1, 2, 3, 4, 5].map((i) => png(`${i}.png`)));
+		expect(five.ok).toBe(false);
+		expect(!five.ok && five.row.error?.message).toBe('A message can carry at most 4 files.');
+		const pdf = new File([new Uint8Array(10 * 1024 * 1024 + 1)], 'big.pdf', { type: 'application/pdf' });
+		const big = await room.send('', [pdf]);
+		expect(!big.ok && big.row.error?.message).toMatch(/"big\.pdf" is 10\.0 MB: a file may be at most 10\.0 MB/);
+
+		world.storage.filesAccepted = false;
+		const noIdb = await room.send('with a file', [png()]);
+		expect(!noIdb.ok && noIdb.row.error?.message).toMatch(/localStorage/);
+		expect(tab.outbox.count).toBe(0);
+		expect(uploader.calls).toHaveLength(1);
 	});
 });
