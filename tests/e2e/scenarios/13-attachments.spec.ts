@@ -133,7 +133,7 @@ test('offline files queue with their messages, survive a reload, upload once and
 	}
 });
 
-test('a file over 10 MiB is refused when dropped; a pasted image can be removed; a text file named .png fails its message with the reason', async ({ app, page }) => {
+test('a file over 10 MiB is refused when dropped; a pasted image can be removed; a text file named .png fails its message with the reason; a slow upload shows its progress', async ({ app, page }) => {
 	await signInUI(page, app, 'ann');
 	await expectConnected(page);
 
@@ -166,6 +166,20 @@ test('a file over 10 MiB is refused when dropped; a pasted image can be removed;
 	await screenshot(page, 'scenario-13-refused');
 	await row(page, liar).getByTestId('discard-button').click();
 	await expect(row(page, liar)).toHaveCount(0);
+
+	// On a slow uplink the file shows its upload progress, then sent.
+	const cdp = await page.context().newCDPSession(page);
+	await cdp.send('Network.enable');
+	await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: 256 * 1024 });
+	const big = Buffer.alloc(1024 * 1024, 0x20);
+	PDF.copy(big);
+	const slow = await sendWithFiles(page, 'a big document', [{ name: 'big.pdf', mimeType: 'application/pdf', buffer: big }]);
+	const file = row(page, slow).getByTestId('attachment');
+	await expect(file).toHaveAttribute('data-status', 'uploading', { timeout: 10_000 });
+	await expect(file.getByRole('progressbar', { name: 'Uploading big.pdf' })).toBeVisible();
+	await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: -1 });
+	await expect(file).toHaveAttribute('data-status', 'sent', { timeout: 20_000 });
+	await expect(row(page, slow)).toHaveAttribute('data-status', 'sent');
 });
 
 test("another user cannot fetch a DM's file by id", async ({ app, page, browser }) => {
