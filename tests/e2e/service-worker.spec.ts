@@ -461,3 +461,38 @@ test('the app, scenario 11: messages sent offline, the tab closed, the network b
 		.toEqual([...sent, { body: 'from the peer', status: 'sent', clientId: expect.any(String), seq: '4' }]);
 	await context.close();
 });
+
+test('the app: a message with a file sent offline, the tab closed, the network back: the worker uploads the file and delivers the message naming it', async ({ browser }) => {
+	const room = 'sw-app-files';
+	const context = await browser.newContext();
+	const control = await workerControl(context);
+	const page = await context.newPage();
+	await signInThroughApp(page, 'app-files');
+	await page.goto(server.url + `/rooms/${room}`);
+	await expect(page.getByTestId('composer-input')).toBeVisible();
+	await expect(page.getByTestId('connection-banner')).toHaveCount(0, { timeout: 10_000 });
+
+	await context.setOffline(true);
+	await expect(page.getByTestId('connection-banner')).toContainText(/offline/i);
+	const pdf = Buffer.from('%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\n%%EOF\n');
+	await page.getByTestId('attach-input').setInputFiles({ name: 'offline.pdf', mimeType: 'application/pdf', buffer: pdf });
+	await sendThroughApp(page, 'a file from the train');
+	const [pending] = await uiRows(page);
+	expect([pending?.body, pending?.status]).toEqual(['a file from the train', 'pending']);
+	await expect(page.locator('[data-testid="attachment"]')).toHaveAttribute('data-status', 'pending');
+	await page.close();
+
+	const other = await peer('app-files-peer');
+	await context.setOffline(false);
+	await expect.poll(() => control.blank.evaluate(() => navigator.onLine)).toBe(true);
+	await dispatchFlush(control);
+	await expect
+		.poll(async () => (await other.messages(room)).map((m) => [m.body, m.client_id, m.attachments.map((a: { name: string; size: number }) => [a.name, a.size])]), { timeout: 15_000 })
+		.toEqual([['a file from the train', pending!.clientId, [['offline.pdf', pdf.length]]]]);
+	// The file is served to a reader of the room.
+	const [message] = await other.messages(room);
+	const res = await fetch(`${server.url}/api/uploads/${message.attachments[0].id}`, { headers: { authorization: `Bearer ${other.token}` } });
+	expect(res.status).toBe(200);
+	expect(Buffer.from(await res.arrayBuffer()).equals(pdf)).toBe(true);
+	await context.close();
+});

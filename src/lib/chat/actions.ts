@@ -10,6 +10,7 @@ import type { Message } from '../protocol/message.js';
 import { deleteMessageSchema, describeZodError, editMessageSchema, markReadSchema, sendMessageSchema } from '../protocol/schemas.js';
 import type { z } from 'zod';
 import { readMessage } from './wire.js';
+import { sendMessageWire } from './attachments.js';
 
 /** `{message}`: the reply to a send, an edit or a deletion. */
 export interface MessageReply {
@@ -43,7 +44,8 @@ function checkedAs<S extends z.ZodType<{ client_id: string }>>(schema: S) {
 }
 
 export const chatActions = {
-	send_message: defineAction({ schema: checkedAs(sendMessageSchema), batchable: true, reply: messageReply }),
+	// Files ride along (`add(..., { files })`): uploaded first, then named in `attachments`.
+	send_message: defineAction({ schema: checkedAs(sendMessageSchema), batchable: true, reply: messageReply, toWire: (payload, { uploads }) => sendMessageWire(payload, uploads) }),
 	edit_message: defineAction({ schema: checkedAs(editMessageSchema), batchable: true, reply: messageReply }),
 	delete_message: defineAction({ schema: checkedAs(deleteMessageSchema), batchable: true, reply: messageReply }),
 	mark_read: defineAction({ schema: checkedAs(markReadSchema), batchable: true, reply: unreadReply })

@@ -11,3 +11,15 @@ export { RejectedSends, rejectedKey, type KeyValueStore } from './rejected.js';
 export { buildView, type ViewMessage, type ViewStatus, type ViewOptions } from './view.js';
 export { applyServerMessages, createConfirmed, findByClientId, type ConfirmedMessages } from './confirmed.js';
 export { readMessage, readMessages, readSnapshot, readSyncPage, type Snapshot, type SyncPage } from './wire.js';
+export {
+	ACCEPT_ATTRIBUTE,
+	attachmentsOf,
+	checkFiles,
+	formatSize,
+	isImageType,
+	localAttachments,
+	sendMessageWire,
+	uploadUrl,
+	type AttachmentStatus,
+	type ViewAttachment
+} from './attachments.js';

@@ -16,10 +16,11 @@
  * await room.send('hello');
  * const stop = room.handleEvent('new_message', ({ message }) => notify(message));
  */
-import { ActionValidationError, isStorageError, type Observable, type Outbox, type QueueItem, type Unsubscribe } from '../outbox/index.js';
+import { ActionValidationError, FilesNotStorableError, isStorageError, type Observable, type Outbox, type QueueItem, type Unsubscribe } from '../outbox/index.js';
 import { EVENTS } from '../protocol/events.js';
 import type { Message } from '../protocol/message.js';
 import type { ChatActions } from './actions.js';
+import { checkFiles, localAttachments } from './attachments.js';
 import type { RejectedSends } from './rejected.js';
 import type { RoomState } from './room-state.js';
 import type { ViewMessage } from './view.js';
@@ -48,8 +49,13 @@ export interface Room {
 	/** Shorthands for `view.get()`. */
 	readonly messages: readonly ViewMessage[];
 	readonly hasMore: boolean;
-	/** Queue a new message (durable when this resolves); a refused one shows as a failed row instead. */
-	send(body: string): Promise<SendOutcome>;
+	/**
+	 * Queue a new message, with files if given (durable when this resolves;
+	 * the files are uploaded before it goes); a refused one (bad body, too
+	 * many, too big or unsendable files, no room on the device) shows as a
+	 * failed row instead.
+	 */
+	send(body: string, files?: readonly Blob[]): Promise<SendOutcome>;
 	/** Queue an edit of a confirmed message (a view row or a `Message`); rejects with `ActionValidationError` for a bad body. */
 	edit(message: Message | ViewMessage, body: string): Promise<QueueItem>;
 	/** Queue a deletion of a confirmed message. */
@@ -106,11 +112,15 @@ export function createRoom(topic: string, host: RoomHost): Room {
 		return { id: confirmed.id, version: baseVersion(confirmed.id, confirmed.version) };
 	};
 
-	async function send(body: string): Promise<SendOutcome> {
+	async function send(body: string, files: readonly Blob[] = []): Promise<SendOutcome> {
+		const refused = checkFiles(files);
+		if (refused !== null) return { ok: false, row: rejected.add(body, refused) };
 		try {
-			return { ok: true, item: await outbox.add(EVENTS.sendMessage, topic, { body }) };
+			if (files.length === 0) return { ok: true, item: await outbox.add(EVENTS.sendMessage, topic, { body }) };
+			return { ok: true, item: await outbox.add(EVENTS.sendMessage, topic, { body, attachments: localAttachments(files.length) }, { files }) };
 		} catch (error) {
 			if (error instanceof ActionValidationError) return { ok: false, row: rejected.add(body, error.message) };
+			if (error instanceof FilesNotStorableError) return { ok: false, row: rejected.add(body, 'files cannot be kept here: this browser stores the offline queue in localStorage, which holds text only') };
 			if (isStorageError(error)) {
 				const why = error.kind === 'quota' ? 'this device is out of space' : 'this device cannot store it right now';
 				return { ok: false, row: rejected.add(body, `storage: ${why}`) };
@@ -150,7 +160,7 @@ export function createRoom(topic: string, host: RoomHost): Room {
 			if (body === undefined || body === item.payload.body) return outbox.retry(item.id);
 			// Changed before retrying: queue the fixed action, then drop the failed one.
 			if (item.type === EVENTS.sendMessage) {
-				const sent = await send(body);
+				const sent = await send(body, (item.files ?? []).map((file) => file.blob));
 				if (sent.ok) await outbox.remove(item.id);
 			} else if (item.type === EVENTS.editMessage && row.message) {
 				await edit(row, body);

@@ -7,6 +7,9 @@
  * sync still fetches whatever else changed since.
  */
 import type { FlushOptions } from '../outbox/sw/index.js';
+import { EVENTS } from '../protocol/events.js';
+import { wireUploads } from '../outbox/core/files.js';
+import { sendMessageWire } from './attachments.js';
 import { ACTION_TYPES, roomSlugFromTopic } from '../protocol/events.js';
 import type { Message } from '../protocol/message.js';
 import { applyServerMessages, createConfirmed } from './confirmed.js';
@@ -29,6 +32,8 @@ export function chatFlushOptions(baseUrl = ''): FlushOptions {
 		},
 		body: (topic, actions) => ({ room: roomSlugFromTopic(topic), actions }),
 		isBatchable: (type) => CHAT_TYPES.has(type),
+		// A send with files names their uploads (the flush uploads them first).
+		toWire: (item) => (item.type === EVENTS.sendMessage && item.files?.length ? sendMessageWire(item.payload, wireUploads(item)) : { ...item.payload }),
 		acceptsTopic: (topic) => roomSlugFromTopic(topic) !== null,
 		async onConfirmed(topic, replies, get) {
 			const messages = replies.flatMap((reply) => readPushedMessages(reply) ?? []);

@@ -18,6 +18,8 @@ export { default as RoomList } from './RoomList.svelte';
 export type { RoomEntry } from './RoomList.svelte';
 export { default as SignInForm } from './SignInForm.svelte';
 export { default as StorageWarning } from './StorageWarning.svelte';
+export { default as Attachment } from './Attachment.svelte';
+export { default as SyncDetails } from './SyncDetails.svelte';
 export { default as Icon } from './Icon.svelte';
 export type { IconName } from './Icon.svelte';
 export { failureText, failureReason } from './failure-text.js';

@@ -24,7 +24,8 @@ import {
 	type SocketTokenSource,
 	type LocalforageStorageOptions,
 	type PhoenixTransportOptions,
-	type SessionCheck
+	type SessionCheck,
+	createHttpUploader
 } from './adapters/index.js';
 import { StorageError, type OutboxDeps, type QueueStorage, type TabCoordinator, type TabMessage, type Transport, type Unsubscribe } from './ports.js';
 import { createOutbox, type ActionMap, type Outbox, type OutboxOptions, type OutboxUser } from './runtime/index.js';
@@ -62,13 +63,15 @@ export interface BrowserOutboxOptions<A extends ActionMap = ActionMap> extends O
 	 * `disconnected` (retrying), never `unauthorized`.
 	 */
 	sessionCheck?: SessionCheck | string | null;
+	/** Where the files actions carry are uploaded (`POST`, raw body, `X-Upload-Id`; default `/api/uploads`), with the token as a Bearer (with `socketToken`, the session cookie instead: socket tokens open sockets only). */
+	uploadUrl?: string;
 	/** Replace any port. */
 	deps?: Partial<OutboxDeps>;
 }
 
 /** The engine with browser defaults for every port. */
 export function createBrowserOutbox<A extends ActionMap = ActionMap>(options: BrowserOutboxOptions<A>): Outbox<A> {
-	const { token: givenToken, socketToken, endpoint = '/socket', storage, socketOptions, tokenAs, tokenParam, sessionCheck, deps = {}, user, ...rest } = options;
+	const { token: givenToken, socketToken, endpoint = '/socket', storage, socketOptions, tokenAs, tokenParam, sessionCheck, uploadUrl, deps = {}, user, ...rest } = options;
 	if (typeof givenToken !== 'function' && socketToken === undefined) {
 		throw new TypeError("createBrowserOutbox: give token: () => string | null, or socketToken: '/api/socket-token'");
 	}
@@ -102,7 +105,9 @@ export function createBrowserOutbox<A extends ActionMap = ActionMap>(options: Br
 			connectivity: deps.connectivity ?? createBrowserConnectivity(),
 			tabs: deps.tabs ?? (userTabs as UserScopedTabs),
 			...(deps.clock ? { clock: deps.clock } : {}),
-			...(deps.ids ? { ids: deps.ids } : {})
+			...(deps.ids ? { ids: deps.ids } : {}),
+			// Socket tokens open sockets only: with them, uploads go with the session cookie.
+			uploader: deps.uploader ?? createHttpUploader({ ...(tokens ? {} : { token }), ...(uploadUrl ? { url: uploadUrl } : {}) })
 		}
 	});
 	outboxRef = outbox;

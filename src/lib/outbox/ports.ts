@@ -5,6 +5,7 @@
  */
 import type { WireResult } from './core/outcomes.js';
 import type { QueueItem } from './core/queue-item.js';
+import type { UploadProgress, UploadResult } from './core/files.js';
 
 /** Stops a subscription. */
 export type Unsubscribe = () => void;
@@ -64,6 +65,11 @@ export interface QueueStorage {
 	clear(namespace: string): Promise<void>;
 	/** A small JSON value kept beside the queue (a topic's sync cursor, say), or null. */
 	getMeta(namespace: string, key: string): Promise<unknown>;
+	/**
+	 * Whether items may carry files (`Blob`s). IndexedDB stores them as they
+	 * are; localStorage cannot. Missing means yes. Never rejects.
+	 */
+	acceptsFiles?(): Promise<boolean>;
 	/** Where the queue lives and whether the browser promised to keep it (optional; never rejects). */
 	describe?(): Promise<StorageDescription>;
 }
@@ -154,6 +160,24 @@ export interface TabCoordinator<M = TabMessage> {
 	close(): void;
 }
 
+/** One file to upload: its bytes, and the id, name and type it goes under. */
+export interface UploadRequest {
+	/** `X-Upload-Id`: derived from the item (`uploadIdOf`), so a second try is the same upload. */
+	uploadId: string;
+	blob: Blob;
+	name: string;
+	type: string;
+}
+
+/**
+ * Uploads a queued action's files before the action is pushed
+ * (`adapters/http-uploader.ts` speaks `POST /api/uploads`). Resolves with how
+ * it went (never rejects); calls `onProgress` as bytes go out.
+ */
+export interface Uploader {
+	upload(request: UploadRequest, onProgress?: (progress: UploadProgress) => void): Promise<UploadResult>;
+}
+
 /** Makes client ids: unique per user, time-sortable (`core/ids.ts`). */
 export interface IdGenerator {
 	next(): string;
@@ -167,4 +191,6 @@ export interface OutboxDeps {
 	connectivity: Connectivity;
 	tabs: TabCoordinator;
 	ids: IdGenerator;
+	/** Uploads the files actions carry (optional: without one, an item with files fails `invalid`). */
+	uploader?: Uploader;
 }

@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { FlushIncompleteError, flushQueue, type FlushDeps, type FlushOptions, type LockPort } from '../../../src/lib/outbox/sw/index.js';
 import { chatFlushOptions, mergeIntoSnapshot } from '../../../src/lib/chat/sw.js';
 import { DEFAULT_SNAPSHOT_LIMIT, snapshotKey } from '../../../src/lib/chat/room-state.js';
-import { createQueueItem, type QueueItem } from '../../../src/lib/outbox/index.js';
+import { createQueueItem, itemFiles, type QueueItem } from '../../../src/lib/outbox/index.js';
 import { MemoryStorage } from '../../../src/lib/outbox/testing/index.js';
 import type { StorageWrite } from '../../../src/lib/outbox/ports.js';
 import type { Message } from '../../../src/lib/protocol/message';
@@ -361,5 +361,58 @@ describe('mergeIntoSnapshot', () => {
 		const get = async () => ({ cursor: 'k', messages: [m(1)] });
 		expect(await hook('room:a', [{ unread_count: 0 }, { message: { id: 'x' } }], get)).toBeNull();
 		expect(Object.keys((await hook('room:a', [{ message: m(2) }], get)) ?? {})).toEqual([snapshotKey('room:a')]);
+	});
+});
+
+describe('flushQueue with files', () => {
+	const withFiles = (id: string, topic: string, body: string, names: string[]) =>
+		item(id, topic, body, {
+			payload: { body, attachments: names.map((_, i) => `local-${i}`) },
+			files: itemFiles(id, names.map((name) => new File(['%PDF-1.7 x'], name, { type: 'application/pdf' })))
+		});
+
+	it('uploads an item\'s files first (derived ids, recorded in storage), then posts it naming the uploads; the lane keeps its order', async () => {
+		const t = setup({ items: [withFiles('i1', 'room:a', 'files', ['a.pdf', 'b.pdf']), item('i2', 'room:a', 'after')] });
+		const uploads: string[] = [];
+		t.deps.uploader = {
+			async upload(request) {
+				uploads.push(request.uploadId);
+				return { kind: 'ok', upload: { id: `srv-${request.uploadId.replace('.', '_')}`, name: request.name, type: request.type, size: request.blob.size } };
+			}
+		};
+		const report = await t.flush();
+		expect(uploads).toEqual(['i1.0', 'i1.1']);
+		expect(t.posts.map((p) => p.actions.map((a) => [a.client_id, a.payload.attachments ?? null]))).toEqual([
+			[['i1', ['srv-i1_0', 'srv-i1_1']]],
+			[['i2', null]]
+		]);
+		expect(report.sent).toEqual(['i1', 'i2']);
+		expect(t.storage.snapshot(USER)).toEqual([]);
+		expect(t.storage.blobCount()).toBe(0);
+	});
+
+	it('a refused file fails its item with the reason; a network failure leaves it queued (uploaded files recorded) for the next sync', async () => {
+		const t = setup({ items: [withFiles('i1', 'room:a', 'bad', ['x.pdf']), withFiles('i2', 'room:b', 'later', ['y.pdf', 'z.pdf'])] });
+		t.deps.uploader = {
+			async upload(request) {
+				if (request.uploadId === 'i1.0') return { kind: 'refused', status: 415, reason: 'invalid' };
+				if (request.uploadId === 'i2.1') return { kind: 'network' };
+				return { kind: 'ok', upload: { id: 'srv-y', name: request.name, type: request.type, size: request.blob.size } };
+			}
+		};
+		await expect(t.flush()).rejects.toBeInstanceOf(FlushIncompleteError);
+		expect(t.posts).toEqual([]);
+		expect(t.storage.stored('i1')).toMatchObject({ status: 'failed', lastError: { reason: 'invalid' } });
+		expect(t.storage.stored('i1')?.lastError?.message).toMatch(/x\.pdf/);
+		const later = t.storage.stored('i2');
+		expect(later?.status).toBe('queued');
+		expect(later?.files?.map((f) => f.upload?.id ?? null)).toEqual(['srv-y', null]);
+	});
+
+	it('without an uploader, an item with files is left to a tab', async () => {
+		const t = setup({ items: [withFiles('i1', 'room:a', 'files', ['a.pdf'])] });
+		await expect(t.flush()).rejects.toBeInstanceOf(FlushIncompleteError);
+		expect(t.posts).toEqual([]);
+		expect(t.storage.stored('i1')?.status).toBe('queued');
 	});
 });

@@ -36,3 +36,4 @@ export { createSocketTokenSource, type SocketTokenSource, type SocketTokenSource
 export { createBrowserConnectivity, type ConnectivityTarget } from './browser-connectivity.js';
 export { createTabCoordinator, type BrowserTabCoordinator, type TabCoordinatorOptions } from './tab-coordinator.js';
 export { dispatchOutboxEvent, type DispatchTarget } from './dom-events.js';
+export { createHttpUploader, resultOf as uploadResultOf, type HttpUploaderOptions } from './http-uploader.js';

@@ -89,6 +89,11 @@ export function createLocalforageStorage(options: LocalforageStorageOptions = {}
 			return puts.length === 0 && removes.length === 0 ? Promise.resolve() : run('write', (b) => b.write(puts, removes));
 		},
 		clear: (ns) => run('clear', (b) => b.removePrefixed(namespacePrefix(ns))),
+		acceptsFiles: () =>
+			backend().then(
+				(b) => b.driver === 'indexeddb',
+				() => false
+			),
 		getMeta: (ns, key) => run('getMeta', async (b) => (await b.get(metaKey(ns, key))) ?? null),
 		async describe(): Promise<StorageDescription> {
 			const driver = await backend().then(

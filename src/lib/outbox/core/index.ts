@@ -12,3 +12,4 @@ export * from './session.js';
 export * from './events.js';
 export * from './ids.js';
 export * from './figures.js';
+export * from './files.js';

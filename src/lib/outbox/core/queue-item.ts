@@ -5,6 +5,7 @@
  * tells a reader (store, view, storage writer) whether an item changed.
  */
 import { REASON_VERDICTS, type Verdict } from './classify.js';
+import type { ItemFile } from './files.js';
 
 /** Where an item is in its life: waiting, in flight, or settled as failed (kept). */
 export type QueueItemStatus = 'queued' | 'sending' | 'failed';
@@ -47,6 +48,8 @@ export interface QueueItem<T extends string = string, P extends object = Readonl
 	readonly createdAt: number;
 	/** Set by `add(..., { dedupeKey })`: a second add with the key while this item is unsent returns this item. */
 	readonly dedupeKey?: string;
+	/** Files the action carries (`add(..., { files })`, `files.ts`): stored with the item, uploaded before it is pushed. */
+	readonly files?: readonly ItemFile[];
 	readonly attempts: number;
 	readonly status: QueueItemStatus;
 	readonly lastError: ItemError | null;
@@ -86,6 +89,7 @@ export interface NewItem {
 	payload: Record<string, unknown>;
 	createdAt: number;
 	dedupeKey?: string;
+	files?: readonly ItemFile[];
 }
 
 /**
@@ -114,7 +118,8 @@ export function createQueueItem(input: NewItem): QueueItem {
 		lastError: null,
 		nextAttemptAt: null
 	};
-	return input.dedupeKey === undefined ? item : { ...item, dedupeKey: input.dedupeKey };
+	const keyed = input.dedupeKey === undefined ? item : { ...item, dedupeKey: input.dedupeKey };
+	return input.files === undefined || input.files.length === 0 ? keyed : { ...keyed, files: input.files };
 }
 
 /** Creation order: `createdAt`, then `id` (time-sortable, so it breaks ties in order made). */

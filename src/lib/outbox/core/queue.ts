@@ -22,6 +22,7 @@ import { outboxEvent } from './events.js';
 import type { Failure, QueueItem } from './queue-item.js';
 import { compareItems, isNetworkReason } from './queue-item.js';
 import type { QueueState } from './queue-state.js';
+import { withUpload, type UploadedFile } from './files.js';
 import { ChangeSet, dropAll, dropItem, putItem } from './queue-state.js';
 import { settle } from './reconcile.js';
 
@@ -35,6 +36,8 @@ export type QueueAction =
 	| { type: 'replicated'; items: readonly QueueItem[]; removedIds: readonly string[] }
 	/** These ids (each `queued`) were handed to the transport. */
 	| { type: 'sendStarted'; ids: readonly string[]; now: number }
+	/** File `index` of a `sending` item was uploaded: recorded on the item (a reload does not upload it again). */
+	| { type: 'fileUploaded'; id: string; index: number; upload: UploadedFile }
 	/** The server's ok reply for one item. Unknown ids are ignored (late or duplicate reply). */
 	| { type: 'succeeded'; id: string; response: unknown }
 	/** One item's push failed; the retry policy and the reason table decide. Ignored unless `sending`. */
@@ -116,6 +119,13 @@ export function reduceQueue(state: QueueState, action: QueueAction): QueueResult
 				const item = state.items.get(id) as QueueItem;
 				putItem(state, { ...item, status: 'sending', nextAttemptAt: null }, changes);
 			}
+			break;
+		}
+		case 'fileUploaded': {
+			const item = state.items.get(action.id);
+			if (!item) break;
+			const next = withUpload(item, action.index, action.upload);
+			if (next !== item) putItem(state, next, changes);
 			break;
 		}
 		case 'succeeded': {

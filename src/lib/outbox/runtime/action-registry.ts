@@ -18,6 +18,7 @@
  * const { todo } = await outbox.settled(item);                                   // typed reply
  */
 import type { QueueItem } from '../core/queue-item.js';
+import { wireUploads, type UploadedFile } from '../core/files.js';
 import type { FailedView } from '../core/reconcile.js';
 
 /**
@@ -41,6 +42,12 @@ type StandardResult<Output> =
 /** A payload check: a Standard Schema, or a function that returns the payload or throws. */
 export type PayloadSchema<P> = StandardSchemaV1<unknown, P> | ((payload: unknown) => P);
 
+/** What `toWire` gets beside the payload. */
+export interface WireContext {
+	/** The server's copies of the action's files, in the order given to `add` (empty without files). */
+	uploads: readonly UploadedFile[];
+}
+
 /** How a pending or failed item is being applied to an optimistic view. */
 export interface OptimisticContext<P extends object = Readonly<Record<string, unknown>>> {
 	item: QueueItem<string, P>;
@@ -58,8 +65,12 @@ export interface ActionDefinition<P extends object = Record<string, unknown>, R 
 	schema?: PayloadSchema<P>;
 	/** The event pushed (default: the type's name). */
 	event?: string;
-	/** The event payload, from the stored payload (default: the payload itself). `client_id` is added by the engine. */
-	toWire?(payload: P): Record<string, unknown>;
+	/**
+	 * The event payload, from the stored payload and the uploads of the files
+	 * the action carries, in order (default: the payload itself, plus
+	 * `uploads: [upload id, ...]` when it carries files). `client_id` is added by the engine.
+	 */
+	toWire?(payload: P, context: WireContext): Record<string, unknown>;
 	/** The server takes this type inside a batch request with others (default false: pushed as its own event). */
 	batchable?: boolean;
 	/** Checks and decodes the ok reply, for `settled()` (throw to refuse it). Default: the reply as it came. */
@@ -164,7 +175,12 @@ export function checkAction(registry: ActionRegistry, type: string, payload: unk
 export function wireOf(registry: ActionRegistry, item: QueueItem): { event: string; payload: Record<string, unknown> } | null {
 	const definition = registry.get(item.type);
 	if (!definition) return null;
-	const body = definition.toWire ? definition.toWire(item.payload) : item.payload;
+	const uploads = item.files && item.files.length > 0 ? wireUploads(item) : [];
+	const body = definition.toWire
+		? definition.toWire(item.payload, { uploads })
+		: uploads.length > 0
+			? { ...item.payload, uploads: uploads.map((upload) => upload.id) }
+			: item.payload;
 	return { event: definition.event ?? item.type, payload: { ...body, client_id: item.id } };
 }
 

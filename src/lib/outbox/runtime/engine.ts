@@ -42,7 +42,7 @@ import { QueueStore } from './queue-store.js';
 import { SendLoop } from './send-loop.js';
 import { TopicJoins } from './topic-joins.js';
 import { Topics } from './topics.js';
-import type { Outbox, OutboxError } from './types.js';
+import type { Outbox, OutboxError, UploadsInFlight } from './types.js';
 
 /**
  * Create an engine. Nothing browser-specific here: pass the ports (or use
@@ -67,6 +67,7 @@ export class Engine {
 	readonly connection = new WritableValue<ConnectionState>(INITIAL_CONNECTION);
 	readonly error = new WritableValue<OutboxError | null>(null);
 	readonly session = new WritableValue<SessionState>(SIGNED_OUT);
+	readonly uploads = new WritableValue<UploadsInFlight>({});
 	readonly store: QueueStore;
 	readonly joins: TopicJoins;
 	readonly topics: Topics;
@@ -132,6 +133,15 @@ export class Engine {
 			maxBatch: o.maxBatch,
 			batchEvent: o.batchEvent,
 			pushTimeoutMs: o.pushTimeoutMs,
+			...(o.deps.uploader ? { uploader: o.deps.uploader } : {}),
+			uploadProgress: (id, index, progress) => {
+				const { [id]: current, ...others } = this.uploads.get();
+				if (index === null || progress === undefined) {
+					if (current) this.uploads.set(others);
+					return;
+				}
+				this.uploads.set({ ...others, [id]: { ...current, [index]: progress } });
+			},
 			canSend: () => this.canSend(),
 			ensureJoined: (topic) => this.joins.ensure(topic),
 			settling: (item, outcome) => {

@@ -1,6 +1,7 @@
 /** The runtime: `createOutbox` and what it hands out. */
 export { createOutbox } from './engine.js';
-export type { Outbox, OutboxError, AddOptions, ItemOf, StorageState } from './types.js';
+export type { Outbox, OutboxError, AddOptions, ItemOf, StorageState, UploadsInFlight } from './types.js';
+export { FilesNotStorableError } from './types.js';
 export type { OutboxOptions, OutboxUser } from './options.js';
 export { alwaysOnline, soloTab, systemClock } from './options.js';
 export type {
@@ -12,8 +13,10 @@ export type {
 	PayloadOf,
 	PayloadSchema,
 	ReplyOf,
-	StandardSchemaV1
+	StandardSchemaV1,
+	WireContext
 } from './action-registry.js';
+export { uploadItemFiles, type UploadHooks, type UploadOutcome } from './upload-files.js';
 export { ActionValidationError, createActionRegistry, defineAction } from './action-registry.js';
 export type { ConnectionState } from './connection-state.js';
 export { deriveConnection, INITIAL_CONNECTION } from './connection-state.js';

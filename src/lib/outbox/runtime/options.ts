@@ -84,7 +84,8 @@ export function resolveOptions(options: OutboxOptions<ActionMap>): ResolvedOptio
 			transport: deps.transport,
 			connectivity: deps.connectivity ?? alwaysOnline(),
 			tabs: deps.tabs ?? soloTab(),
-			ids: deps.ids ?? createIdGenerator({ now: () => clock.now() })
+			ids: deps.ids ?? createIdGenerator({ now: () => clock.now() }),
+			...(deps.uploader ? { uploader: deps.uploader } : {})
 		},
 		classify: options.classify ?? defaultClassify,
 		retry: options.retry ?? {},

@@ -4,13 +4,14 @@
  * store (reduce, persist, then notify).
  */
 import { createQueueItem, type QueueItem } from '../core/queue-item.js';
+import { itemFiles } from '../core/files.js';
 import type { SessionUser as OutboxUser } from '../core/session.js';
 import type { ActionMap } from './action-registry.js';
 import { checkAction } from './action-registry.js';
 import type { Engine } from './engine.js';
 import { normalizeUser } from './options.js';
 import type { QueueStore } from './queue-store.js';
-import type { Outbox } from './types.js';
+import { FilesNotStorableError, type Outbox } from './types.js';
 
 export function createOutboxApi<A extends ActionMap>(engine: Engine): Outbox<A> {
 	const { o, store, pending, topics, registry } = engine;
@@ -41,6 +42,7 @@ export function createOutboxApi<A extends ActionMap>(engine: Engine): Outbox<A> 
 		error: engine.error,
 		storage: engine.health.storage,
 		figures: engine.health.figures,
+		uploads: engine.uploads,
 		get user() {
 			return engine.user;
 		},
@@ -71,8 +73,16 @@ export function createOutboxApi<A extends ActionMap>(engine: Engine): Outbox<A> 
 				if (invalid instanceof TypeError) throw invalid;
 				return Promise.reject(invalid);
 			}
-			const item = createQueueItem({ id: ids.next(), type, topic, payload: checked, createdAt: clock.now(), ...(dedupeKey === undefined ? {} : { dedupeKey }) });
-			return store.enqueue(item).then(() => item as never);
+			const id = ids.next();
+			const files = options.files === undefined ? [] : itemFiles(id, options.files);
+			const item = createQueueItem({ id, type, topic, payload: checked, createdAt: clock.now(), ...(dedupeKey === undefined ? {} : { dedupeKey }), files });
+			if (files.length === 0) return store.enqueue(item).then(() => item as never);
+			const { storage } = o.deps;
+			return (storage.acceptsFiles ? storage.acceptsFiles() : Promise.resolve(true)).then(async (accepts) => {
+				if (!accepts) throw new FilesNotStorableError((await storage.describe?.())?.driver ?? null);
+				await store.enqueue(item);
+				return item as never;
+			});
 		},
 		remove(id) {
 			pending.end(id, 'removed');

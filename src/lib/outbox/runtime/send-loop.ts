@@ -5,6 +5,11 @@
  * reply (`core/outcomes.ts`). Lanes of different topics are in flight at the
  * same time; within a lane the core holds later items while a batch is out.
  *
+ * An item carrying files not yet uploaded goes alone: it is marked
+ * `sending` (holding its lane), its files are uploaded (`upload-files.ts`,
+ * progress through `uploadProgress`), each upload recorded on the item, and
+ * only then is it pushed. A batch stops before such an item.
+ *
  * One timer at most, at the earliest backoff end (`nextWakeAt`); every other
  * wake-up is an event (a change, a join, a reply), coalesced into one pump
  * per microtask. `idle` is reduced when nothing is in flight after a pump.
@@ -16,7 +21,9 @@ import type { LaneBatch } from '../core/plan.js';
 import { nextWakeAt, planFlush } from '../core/plan.js';
 import type { QueueResult } from '../core/queue.js';
 import type { Outcome, QueueItem } from '../core/queue-item.js';
-import type { Clock, TimerHandle, Transport } from '../ports.js';
+import type { Clock, TimerHandle, Transport, Uploader } from '../ports.js';
+import { needsUpload, type UploadProgress } from '../core/files.js';
+import { uploadItemFiles } from './upload-files.js';
 import type { ActionRegistry } from './action-registry.js';
 import { wireOf } from './action-registry.js';
 import type { QueueStore } from './queue-store.js';
@@ -31,6 +38,10 @@ export interface SendLoopHooks {
 	/** The event that carries a batch (`{actions: [{client_id, type, payload}]}` → `{results}`). */
 	batchEvent: string;
 	pushTimeoutMs: number;
+	/** Uploads the files items carry (none: such items fail `invalid`). */
+	uploader?: Uploader;
+	/** Progress of file `index` of item `id`; `null` when the item's upload step ended. */
+	uploadProgress(id: string, index: number | null, progress?: UploadProgress): void;
 	/** Leader, signed in, connected, not stopped. */
 	canSend(): boolean;
 	/** Join the topic if needed; true when it is joined now. */
@@ -78,7 +89,7 @@ export class SendLoop {
 		if (this.#hooks.canSend()) {
 			const now = clock.now();
 			for (const batch of planFlush(store.state, now, { maxBatch: this.#hooks.maxBatch, isBatchable: this.#isBatchable })) {
-				if (this.#hooks.ensureJoined(batch.topic)) this.#start(batch, now);
+				if (this.#hooks.ensureJoined(batch.topic)) this.#start(cutAtUpload(batch), now);
 			}
 			const wake = nextWakeAt(store.state);
 			this.#setTimer(wake !== null && wake > now ? wake : null);
@@ -103,6 +114,34 @@ export class SendLoop {
 		const { store, registry } = this.#hooks;
 		const { items } = batch;
 		store.apply({ type: 'sendStarted', ids: items.map((item) => item.id), now });
+		const first = items[0] as QueueItem;
+		if (items.length === 1 && needsUpload(first) && registry.has(first.type)) {
+			void this.#uploadThenPush(batch.topic, first);
+			return;
+		}
+		this.#pushNow(batch.topic, items);
+	}
+
+	async #uploadThenPush(topic: string, item: QueueItem): Promise<void> {
+		const { store, uploader } = this.#hooks;
+		const generation = this.#generation;
+		const alive = () => generation === this.#generation && store.state.items.get(item.id)?.status === 'sending';
+		const outcome = await uploadItemFiles(item, uploader, {
+			alive,
+			progress: (index, progress) => this.#hooks.uploadProgress(item.id, index, progress),
+			uploaded: (index, upload) => void store.apply({ type: 'fileUploaded', id: item.id, index, upload })
+		});
+		this.#hooks.uploadProgress(item.id, null);
+		if (outcome.kind === 'stopped' || !alive()) return;
+		if (outcome.kind === 'failed') {
+			this.#settle([item], [outcome.failure]);
+			return;
+		}
+		this.#pushNow(topic, [store.state.items.get(item.id) as QueueItem]);
+	}
+
+	#pushNow(topic: string, items: QueueItem[]): void {
+		const { registry } = this.#hooks;
 		const wires = items.map((item) => wireOf(registry, item));
 		const unknown = wires.findIndex((wire) => wire === null);
 		if (unknown >= 0) {
@@ -112,7 +151,7 @@ export class SendLoop {
 			this.#settle(items, items.map((item) => (item.type === type ? outcome : { kind: 'closed' })));
 			return;
 		}
-		void this.#push(batch.topic, items, wires as Array<{ event: string; payload: Record<string, unknown> }>);
+		void this.#push(topic, items, wires as Array<{ event: string; payload: Record<string, unknown> }>);
 	}
 
 	async #push(topic: string, items: QueueItem[], wires: Array<{ event: string; payload: Record<string, unknown> }>): Promise<void> {
@@ -155,4 +194,12 @@ export class SendLoop {
 			this.pump();
 		}, at - clock.now());
 	}
+}
+
+/** The batch up to the first item with files to upload; that item alone when it is the head. */
+function cutAtUpload(batch: LaneBatch): LaneBatch {
+	const at = batch.items.findIndex(needsUpload);
+	if (at < 0) return batch;
+	if (at === 0) return { topic: batch.topic, items: [batch.items[0] as QueueItem], batchable: false };
+	return { ...batch, items: batch.items.slice(0, at) };
 }

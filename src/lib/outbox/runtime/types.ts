@@ -1,6 +1,7 @@
 /** The engine's public face: `Outbox`, what `createOutbox` returns. */
 import type { Emitter, OutboxEventMap } from '../core/events.js';
 import type { QueueFigures } from '../core/figures.js';
+import type { UploadProgress } from '../core/files.js';
 import type { QueueItem } from '../core/queue-item.js';
 import type { SessionState } from '../core/session.js';
 import type { OutboxDeps, StorageErrorKind, Unsubscribe } from '../ports.js';
@@ -40,6 +41,26 @@ export interface AddOptions {
 	 * queues nothing: a double tap sends once.
 	 */
 	dedupeKey?: string;
+	/**
+	 * Files the action carries (`Blob` or `File`, at most `MAX_FILES_PER_ITEM`):
+	 * stored with the item before `add` resolves, uploaded (`deps.uploader`)
+	 * when its turn comes, then the action goes out naming the uploads (see
+	 * `ActionDefinition.toWire`). A storage that cannot hold files
+	 * (localStorage) rejects with `FilesNotStorableError`, nothing queued.
+	 */
+	files?: readonly Blob[];
+}
+
+/** Upload progress of the files being uploaded now, by item id, then by file index (this tab's uploads). */
+export type UploadsInFlight = Readonly<Record<string, Readonly<Record<number, UploadProgress>>>>;
+
+/** `add(..., { files })` on a storage that cannot keep files (localStorage): nothing was queued. */
+export class FilesNotStorableError extends Error {
+	override readonly name = 'FilesNotStorableError';
+	readonly reason = 'files_not_storable' as const;
+	constructor(driver: string | null) {
+		super(`files cannot be queued: the queue is stored in ${driver ?? 'a storage'} that cannot keep files (IndexedDB is needed); nothing was queued`);
+	}
 }
 
 /** The queued item of action type `K` of the map `A`. */
@@ -64,6 +85,8 @@ export interface Outbox<A extends ActionMap = ActionMap> {
 	readonly storage: Observable<StorageState>;
 	/** Queue depth, oldest unsent item, last flush, latency p50/p95, retries, failure rate (updated by events, no polling). */
 	readonly figures: Observable<QueueFigures>;
+	/** Files being uploaded now, with progress (`{[itemId]: {[fileIndex]: {loaded, total}}}`); an item's uploaded files carry `upload`. */
+	readonly uploads: Observable<UploadsInFlight>;
 	readonly user: OutboxUser | null;
 	/** Resolves when the last `setUser` has loaded the user's queue. */
 	readonly ready: Promise<void>;

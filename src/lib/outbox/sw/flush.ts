@@ -19,6 +19,10 @@
  *    that sent them is gone), planned as the page plans it; a batch goes as
  *    one POST; a type the endpoint does not take holds its lane (a tab will
  *    send it); an item waiting on backoff holds its lane too.
+ *    An item carrying files not uploaded yet goes alone, after its files
+ *    are uploaded (`uploadItemFiles`, shared with the page's send loop: the
+ *    same derived upload ids, so nothing is stored twice), each upload
+ *    recorded in storage as it lands; without `deps.uploader` it is left to a tab.
  * 4. Settle: each result through the reducer, written (with what the app's
  *    `onConfirmed` adds, e.g. a snapshot) in one storage write, then told to
  *    open tabs. Anything left to send makes the flush reject, so the browser
@@ -32,7 +36,9 @@ import type { QueueItem } from '../core/queue-item.js';
 import { reduceQueue } from '../core/queue.js';
 import { createQueueState, type QueueState } from '../core/queue-state.js';
 import type { RetryOptions } from '../core/retry-policy.js';
-import type { QueueStorage, TabMessage } from '../ports.js';
+import type { QueueStorage, TabMessage, Uploader } from '../ports.js';
+import { needsUpload, wireUploads } from '../core/files.js';
+import { uploadItemFiles } from '../runtime/upload-files.js';
 
 /** The Background Sync tag the page registers and the worker answers. */
 export const FLUSH_TAG = 'outbox-flush';
@@ -56,7 +62,7 @@ export interface FlushOptions {
 	body?(topic: string, actions: BatchEntry[]): unknown;
 	/** The event name of a queued type in a batch (default: the type itself). */
 	eventOf?(type: string): string;
-	/** The wire payload of a queued item (default: its payload). */
+	/** The wire payload of a queued item (default: its payload, plus `uploads: [upload id, ...]` when it carries files). */
 	toWire?(item: QueueItem): Record<string, unknown>;
 	/** Types the endpoint takes (default: every type). Others hold their lane for a tab to send. */
 	isBatchable?(type: string): boolean;
@@ -84,6 +90,8 @@ export interface LockPort {
 export interface FlushDeps {
 	fetch: typeof fetch;
 	storage: QueueStorage;
+	/** Uploads the files queued items carry (none: such items are left to a tab). */
+	uploader?: Uploader;
 	/** `navigator.locks`; null where Web Locks are missing (then `hasOpenTabs` decides). */
 	locks: LockPort | null;
 	/** The user the app last recorded as signed in (session-marker.ts); null: nobody. */
@@ -183,11 +191,20 @@ async function sendAll(options: FlushOptions, deps: FlushDeps, userId: string, r
 	/** Lanes that met a retryable failure: they wait for the browser's next sync, whatever the backoff says. */
 	const held = new Set<string>();
 	for (;;) {
-		const batches = planFlush(state, deps.now(), { maxBatch: options.maxBatch ?? 100, isBatchable }).filter(
-			(b) => b.batchable && accepts(b.topic) && !held.has(b.topic)
-		);
+		const batches = planFlush(state, deps.now(), { maxBatch: options.maxBatch ?? 100, isBatchable })
+			.filter((b) => b.batchable && accepts(b.topic) && !held.has(b.topic))
+			.map(cutAtUpload);
 		if (batches.length === 0) break;
-		for (const batch of batches) {
+		for (let batch of batches) {
+			const head = batch.items[0]!;
+			if (needsUpload(head)) {
+				const uploaded = await uploadFiles(deps, userId, state, head, report);
+				if (uploaded === null) {
+					held.add(batch.topic);
+					continue;
+				}
+				batch = { ...batch, items: [uploaded] };
+			}
 			const result = await post(options, deps, batch);
 			report.requests++;
 			if (result === 'signed-out') {
@@ -211,10 +228,56 @@ async function sendAll(options: FlushOptions, deps: FlushDeps, userId: string, r
 	return report;
 }
 
+/** The batch up to the first item with files to upload (that item alone when it heads it). */
+function cutAtUpload(batch: LaneBatch): LaneBatch {
+	const at = batch.items.findIndex(needsUpload);
+	if (at < 0) return batch;
+	return { ...batch, items: at === 0 ? [batch.items[0]!] : batch.items.slice(0, at) };
+}
+
+/**
+ * Upload an item's files, recording each upload in storage as it lands. The
+ * item as it is now when all are up; null when one failed (the item is
+ * settled through the reducer: failed for good, or queued for later).
+ */
+async function uploadFiles(deps: FlushDeps, userId: string, state: QueueState, item: QueueItem, report: FlushReport): Promise<QueueItem | null> {
+	if (!deps.uploader) return null;
+	const outcome = await uploadItemFiles(item, deps.uploader, {
+		alive: () => true,
+		uploaded: async (index, upload) => {
+			reduceQueue(state, { type: 'fileUploaded', id: item.id, index, upload });
+			const current = state.items.get(item.id);
+			if (current) {
+				await deps.storage.write(userId, { put: [current] });
+				deps.broadcast?.(userId, { kind: 'queue-changed', namespace: userId, items: [current], removedIds: [] });
+			}
+		}
+	});
+	if (outcome.kind === 'done') return state.items.get(item.id) ?? null;
+	if (outcome.kind === 'failed') {
+		const now = deps.now();
+		reduceQueue(state, { type: 'sendStarted', ids: [item.id], now });
+		reduceQueue(state, { type: 'failed', id: item.id, failure: outcome.failure, now });
+		const current = state.items.get(item.id);
+		if (current) {
+			if (current.status === 'failed') report.failed.push(item.id);
+			await deps.storage.write(userId, { put: [current] });
+			deps.broadcast?.(userId, { kind: 'queue-changed', namespace: userId, items: [current], removedIds: [] });
+		}
+	}
+	return null;
+}
+
+/** An item's wire payload without an app mapping: its payload, plus the ids of its uploads. */
+function defaultWire(item: QueueItem): Record<string, unknown> {
+	const uploads = item.files && item.files.length > 0 ? wireUploads(item) : [];
+	return uploads.length > 0 ? { ...item.payload, uploads: uploads.map((upload) => upload.id) } : { ...item.payload };
+}
+
 /** POST one batch; the HTTP answer as a wire result (a 401: signed out). */
 async function post(options: FlushOptions, deps: FlushDeps, batch: LaneBatch): Promise<WireResult | 'signed-out'> {
 	const actions = batch.items.map(
-		(item): BatchEntry => ({ client_id: item.id, type: options.eventOf?.(item.type) ?? item.type, payload: options.toWire?.(item) ?? { ...item.payload } })
+		(item): BatchEntry => ({ client_id: item.id, type: options.eventOf?.(item.type) ?? item.type, payload: options.toWire?.(item) ?? defaultWire(item) })
 	);
 	const body = options.body ? options.body(batch.topic, actions) : { topic: batch.topic, actions };
 	let response: Response;

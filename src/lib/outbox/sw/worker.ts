@@ -13,6 +13,7 @@
  *   sessionCheck: async () => (await (await fetch('/api/me')).json()).user?.id ?? null
  * });
  */
+import { createHttpUploader } from '../adapters/http-uploader.js';
 import { createLocalforageStorage, type LocalforageStorageOptions } from '../adapters/localforage-storage.js';
 import {
 	FLUSH_REPORT,
@@ -49,16 +50,19 @@ export interface ServiceWorkerScope {
 export interface BackgroundFlushOptions extends FlushOptions {
 	/** The page's storage options (the database name), if it set any. */
 	storage?: LocalforageStorageOptions;
+	/** Where queued files are uploaded (default `/api/uploads`; the session cookie authenticates). */
+	uploadUrl?: string;
 }
 
 /** Listen for the flush sync; returns the function that stops listening. */
 export function handleBackgroundFlush(scope: ServiceWorkerScope, options: BackgroundFlushOptions): () => void {
-	const { storage: storageOptions, ...flush } = options;
+	const { storage: storageOptions, uploadUrl, ...flush } = options;
 	const deps = (): FlushDeps => {
 		const locks = scope.navigator.locks;
 		return {
 			fetch: (input, init) => scope.fetch(input, init),
 			storage: createLocalforageStorage(storageOptions),
+			uploader: createHttpUploader({ via: 'fetch', fetch: (input, init) => scope.fetch(input, init), ...(uploadUrl ? { url: uploadUrl } : {}) }),
 			locks: typeof locks?.request === 'function' ? locks : null,
 			signedInUser: () => readSignedInUser(scope.caches),
 			hasOpenTabs: async () => (await scope.clients.matchAll({ type: 'window' })).length > 0,

@@ -33,6 +33,41 @@ export class MemoryStorage implements QueueStorage {
 	#data = new Map<string, Map<string, string>>();
 	#meta = new Map<string, Map<string, string>>();
 	#failure: Failure | null = null;
+	/** The Blobs of stored items (by namespace and id), kept by reference as IndexedDB keeps them. */
+	#blobs = new Map<string, Blob[]>();
+	/** Whether items may carry files (false plays localStorage, which cannot). */
+	filesAccepted = true;
+
+	async acceptsFiles(): Promise<boolean> {
+		return this.filesAccepted;
+	}
+
+	#encode(namespace: string, item: QueueItem): string {
+		const blobs: Blob[] = [];
+		const json = JSON.stringify(item, (_key, value: unknown) => (value instanceof Blob ? { __blob: blobs.push(value) - 1 } : value));
+		const key = `${namespace}\u0000${item.id}`;
+		if (blobs.length > 0) this.#blobs.set(key, blobs);
+		else this.#blobs.delete(key);
+		return json;
+	}
+
+	#decode(namespace: string, json: string): QueueItem {
+		let blobs: Blob[] | undefined;
+		return JSON.parse(json, (_key, value: unknown) => {
+			if (value !== null && typeof value === 'object' && typeof (value as { __blob?: unknown }).__blob === 'number') {
+				blobs ??= this.#blobs.get(`${namespace}\u0000${(JSON.parse(json) as { id: string }).id}`) ?? [];
+				return blobs[(value as { __blob: number }).__blob];
+			}
+			return value;
+		}) as QueueItem;
+	}
+
+	/** How many Blobs the store holds now (files of items not removed). */
+	blobCount(): number {
+		let n = 0;
+		for (const blobs of this.#blobs.values()) n += blobs.length;
+		return n;
+	}
 
 	constructor(options: MemoryStorageOptions = {}) {
 		this.maxItems = options.maxItems ?? Infinity;
@@ -48,7 +83,7 @@ export class MemoryStorage implements QueueStorage {
 
 	async getAll(namespace: string): Promise<QueueItem[]> {
 		this.#check('read');
-		return [...(this.#data.get(namespace)?.values() ?? [])].map((json) => JSON.parse(json) as QueueItem);
+		return [...(this.#data.get(namespace)?.values() ?? [])].map((json) => this.#decode(namespace, json));
 	}
 
 	async write(namespace: string, change: StorageWrite): Promise<void> {
@@ -63,9 +98,12 @@ export class MemoryStorage implements QueueStorage {
 		if (this.#total() + fresh.size > this.maxItems) {
 			throw new StorageError('quota', `memory storage is full (${this.maxItems} items)`);
 		}
-		const encoded = puts.map((item) => [item.id, JSON.stringify(item)] as const);
+		const encoded = puts.map((item) => [item.id, this.#encode(namespace, item)] as const);
 		for (const [id, json] of encoded) store.set(id, json);
-		for (const id of removes) if (store.delete(id)) this.stats.itemsRemoved++;
+		for (const id of removes) {
+			this.#blobs.delete(`${namespace}\u0000${id}`);
+			if (store.delete(id)) this.stats.itemsRemoved++;
+		}
 		this.#data.set(namespace, store);
 		const metaStore = this.#meta.get(namespace) ?? new Map<string, string>();
 		for (const [key, value] of meta) {
@@ -81,6 +119,7 @@ export class MemoryStorage implements QueueStorage {
 		this.#check('remove');
 		this.#data.delete(namespace);
 		this.#meta.delete(namespace);
+		for (const key of [...this.#blobs.keys()]) if (key.startsWith(`${namespace}\u0000`)) this.#blobs.delete(key);
 		this.stats.transactions++;
 	}
 
@@ -100,7 +139,7 @@ export class MemoryStorage implements QueueStorage {
 	/** What a namespace holds now, synchronously, sorted by id (for assertions). */
 	snapshot(namespace: string): QueueItem[] {
 		return [...(this.#data.get(namespace)?.values() ?? [])]
-			.map((json) => JSON.parse(json) as QueueItem)
+			.map((json) => this.#decode(namespace, json))
 			.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
 	}
 

@@ -261,6 +261,7 @@ export class World {
 	readonly model = new ChatModel(this.clock);
 	readonly hub = new TabHub();
 	#seed: number;
+	#extraDeps: Partial<OutboxOptions<ChatActions>['deps']> = {};
 
 	constructor(readonly options: WorldOptions = {}) {
 		this.storage = options.storage ?? new MemoryStorage();
@@ -274,7 +275,7 @@ export class World {
 		const connectivity = new FakeConnectivity();
 		const outbox = createOutbox({
 			actions: chatActions,
-			deps: { clock: this.clock, storage: this.storage, transport: pair.client, connectivity, tabs: this.hub.tab() },
+			deps: { clock: this.clock, storage: this.storage, transport: pair.client, connectivity, tabs: this.hub.tab(), ...this.#extraDeps },
 			retry: { random: seededRandom(seed * 31), ...this.options.retry },
 			pushTimeoutMs: this.options.pushTimeoutMs ?? 2000,
 			eventTarget: null,
@@ -285,6 +286,16 @@ export class World {
 		const chat = createChat(outbox, { rejectedStore: null, ...chatOptions });
 		if (user) void outbox.setUser({ id: user, name: user });
 		return { outbox, chat, pair, connectivity, log, types: () => log.map((e) => e.type) };
+	}
+
+	/** A tab whose engine has these extra ports (an uploader, say). */
+	tabWith(user: string, deps: Partial<OutboxOptions<ChatActions>['deps']>, chatOptions: ChatOptions = {}): Tab {
+		this.#extraDeps = deps ?? {};
+		try {
+			return this.tab(user, {}, chatOptions);
+		} finally {
+			this.#extraDeps = {};
+		}
 	}
 
 	/** Let time pass in steps, with promise callbacks running in between. */
