@@ -47,21 +47,21 @@ const heading = (record) => [
 	''
 ];
 const row = (cells) => `| ${cells.join(' | ')} |`;
-const rule = (columns) => row(columns.map((c, i) => (i === 0 ? '---' : '---:')));
+const rule = (count) => row(Array.from({ length: count }, (_, i) => (i === 0 ? '---' : '---:')));
 
 /** One record as a Markdown table, by the kind of its results. */
 function table(record) {
 	const { results } = record;
 	if (results.every((r) => r.kind === 'attachments')) {
-		return [...heading(record), row(['case', 'all confirmed (s)', 'shown on the other client (s)', 'server RSS idle (MB)', 'peak (MB)', 'above idle (MB)', 'limit']), rule(Array(7)),
+		return [...heading(record), row(['case', 'all confirmed (s)', 'shown on the other client (s)', 'server RSS idle (MB)', 'peak (MB)', 'above idle (MB)', 'limit']), rule(7),
 			...results.map((r) => row([r.name, r.confirmedSeconds, r.shownSeconds, r.idleRssMb, r.peakRssMb, r.rssAboveIdleMb, `≤ ${r.rssLimitMb} MB ${r.rssAboveIdleMb <= r.rssLimitMb ? '(met)' : '(NOT met)'}`]))].join('\n');
 	}
 	if (results.every((r) => r.kind === 'bundle')) {
-		return [...heading(record), row(['bundle', 'minified KB', 'gzip KB', 'limit']), rule(Array(4)),
+		return [...heading(record), row(['bundle', 'minified KB', 'gzip KB', 'limit']), rule(4),
 			...results.map((r) => row([r.name, r.minifiedKb, r.gzipKb, r.limitKb === null ? '' : `≤ ${r.limitKb} KB ${r.gzipKb <= r.limitKb ? '(met)' : '(NOT met)'}`]))].join('\n');
 	}
 	const peers = results.some((r) => r.vsKit !== undefined);
-	const lines = [...heading(record), row(['case', 'messages', 'seconds', 'msg/s', ...(peers ? ['time per action vs the kit'] : [])]), rule(Array(peers ? 5 : 4)),
+	const lines = [...heading(record), row(['case', 'messages', 'seconds', 'msg/s', ...(peers ? ['time per action vs the kit'] : [])]), rule(peers ? 5 : 4),
 		...results.map((r) => row([r.name, r.messages, r.seconds, r.perSecond.toLocaleString('en'), ...(peers ? [r.vsKit === undefined ? '' : `${r.vsKit}×`] : [])]))];
 	if (peers) {
 		writeFileSync(`bench/results/${record.bench}.svg`, chart(record));
