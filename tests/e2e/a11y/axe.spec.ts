@@ -58,6 +58,8 @@ for (const [size, viewport] of [
 	['390×844', PHONE]
 ] as const) {
 	test(`axe finds no WCAG 2.2 A/AA violation in the seven states at ${size}`, async ({ app, browser }, info) => {
+		// Seven states, each audited by axe (a few seconds of CPU each): more than the suite's default minute on a loaded machine.
+		test.setTimeout(180_000);
 		const context = await browser.newContext({ viewport });
 		const page = await context.newPage();
 		const peer = await createPeer(app.url, 'bob');
