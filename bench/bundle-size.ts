@@ -4,13 +4,15 @@
  * minified by Vite as an app would, then gzipped. Svelte itself is left out
  * (every Svelte app ships it anyway); `phoenix` and `localforage` are in.
  * Also: the kit alone (phoenix and localforage left out too), and the chat
- * preset's extra (zod schemas included) for comparison. Target: ≤ 35 KB gzip.
+ * preset's extra (zod schemas included) for comparison. Target: ≤ 40 KB gzip
+ * (35 until files in actions and socket tokens came in: 32.7 → 36.3 KB; the
+ * uploader and the token source are part of every browser outbox).
  */
 import { gzipSync } from 'node:zlib';
 import { build, type Rollup } from 'vite';
 import { svelte } from '@sveltejs/vite-plugin-svelte';
 
-const LIMIT_KB = 35;
+const LIMIT_KB = 40;
 
 async function measure(entry: string, external: RegExp[]): Promise<{ minified: number; gzip: number }> {
 	const output = (await build({
