@@ -86,6 +86,10 @@ interface User {
 	id: string;
 	token: string;
 	storage: MemoryStorage;
+	/** Tokens revoked by a fault. */
+	revoked: Set<string>;
+	/** A sign-in under way. */
+	signingIn: Promise<void> | null;
 }
 
 interface Tab {
@@ -136,8 +140,8 @@ export class FaultBench {
 	}
 
 	/** SIGKILL the server now and start it again on the same data (in the background). */
-	#kill(): void {
-		if (this.#restarting) return;
+	#kill(): boolean {
+		if (this.#restarting) return false;
 		const old = this.server;
 		this.restarts++;
 		this.#restarting = (async () => {
@@ -145,6 +149,7 @@ export class FaultBench {
 			await old.exited;
 			this.server = await startServerProcess(this.#compiled, this.#env, { dataDir: this.#dataDir });
 		})().finally(() => (this.#restarting = null));
+		return true;
 	}
 
 	async #api(method: string, path: string, body?: unknown, token?: string): Promise<{ status: number; body: any }> {
@@ -180,14 +185,17 @@ export class FaultBench {
 		const injected: Record<string, number> = {};
 		const count = (kind: FaultKind | string, n = 1) => (injected[kind] = (injected[kind] ?? 0) + n);
 		const proxyBefore: FaultCounts = { ...this.proxy.counts };
-		const restartsBefore = this.restarts;
 
 		const users: User[] = [];
 		for (let i = 0; i < schedule.tabs.length; i++) {
 			const name = `f${tag}u${i}`;
 			const { token, user } = await this.#signIn(name);
-			users.push({ name, id: user.id, token, storage: new MemoryStorage() });
+			users.push({ name, id: user.id, token, storage: new MemoryStorage(), revoked: new Set(), signingIn: null });
 		}
+		const signInAgain = (user: User): Promise<void> =>
+			this.#signIn(user.name)
+				.then(({ token }) => void (user.token = token))
+				.finally(() => (user.signingIn = null));
 		let instances = 0;
 		const openTab = (user: User, slot: number): Tab => {
 			const network = new Switch();
@@ -216,6 +224,23 @@ export class FaultBench {
 				eventTarget: null
 			});
 			const chat = createChat(outbox, { rejectedStore: null, historyLimit: 100 });
+			// What the app does when the server refuses the session: sign in again, hand the kit the
+			// user again (a fresh session), and the user presses Retry on what failed as unauthorized.
+			outbox.session.subscribe((session) => {
+				if (session.phase !== 'refused') return;
+				void (async () => {
+					if (user.revoked.has(user.token)) user.signingIn ??= signInAgain(user);
+					await user.signingIn;
+					if (outbox.session.get().phase !== 'refused') return;
+					await outbox.setUser({ id: user.id, name: user.name });
+					for (const item of outbox.list()) {
+						if (item.status === 'failed' && item.lastError?.verdict === 'unauthorized') {
+							count('actions retried by the user after signing in again');
+							await outbox.retry(item.id);
+						}
+					}
+				})();
+			});
 			return { name: `${user.name}/t${slot}.${instances++}`, user, outbox, chat, rooms: slugs.map((slug) => chat.room(`room:${slug}`)), network };
 		};
 		const closeTab = async (tab: Tab) => {
@@ -226,37 +251,39 @@ export class FaultBench {
 		await Promise.all(tabs.flat().map((tab) => tab.outbox.ready));
 
 		const made: MadeAction[] = [];
-		let framesUntil = -1;
 		const timers: Array<ReturnType<typeof setTimeout>> = [];
 		const background: Promise<unknown>[] = [];
 		try {
 			for (const [i, step] of schedule.steps.entries()) {
-				if (i === framesUntil) this.proxy.setFaults(null);
 				for (const fault of schedule.faults.filter((f) => f.at === i)) {
 					const user = users[fault.user] as User;
 					const userTabs = tabs[fault.user] as Tab[];
-					count(fault.kind === 'frames' ? 'frame windows' : fault.kind);
 					switch (fault.kind) {
 						case 'frames':
+							count('frame fault windows');
 							this.proxy.setFaults(fault.frames ?? null);
-							framesUntil = i + (fault.span ?? 5);
+							timers.push(setTimeout(() => this.proxy.setFaults(null), fault.ms ?? 500));
 							break;
 						case 'lost-ack':
 							this.proxy.loseNextAck();
 							break;
 						case 'sigkill':
-							this.proxy.onNextBatch(() => this.#kill());
+							this.proxy.onNextBatch(() => {
+								if (this.#kill()) count('server SIGKILLs mid-flush');
+							});
 							break;
 						case 'cut':
-							this.proxy.cutAll();
+							count('connections cut', this.proxy.cutAll());
 							break;
 						case 'flap': {
+							count('offline flaps');
 							const tab = userTabs[fault.tab] as Tab;
 							tab.network.set(false);
 							timers.push(setTimeout(() => tab.network.set(true), fault.ms ?? 100));
 							break;
 						}
 						case 'tab-rebuild': {
+							count('tabs rebuilt mid-flush');
 							const old = userTabs[fault.tab] as Tab;
 							await closeTab(old);
 							const fresh = openTab(user, fault.tab);
@@ -265,12 +292,14 @@ export class FaultBench {
 							break;
 						}
 						case 'revoke': {
+							count('tokens revoked (and signed in again)');
 							const revoked = user.token;
+							user.revoked.add(revoked);
 							background.push(
 								(async () => {
 									await this.#api('DELETE', '/api/session', undefined, revoked);
 									await sleep(Math.floor(random() * 200));
-									user.token = (await this.#signIn(user.name)).token;
+									if (user.token === revoked) await (user.signingIn ??= signInAgain(user));
 								})()
 							);
 							break;
@@ -283,10 +312,14 @@ export class FaultBench {
 				made.push({ clientId: item.id, room, author: tab.user.id, tab: tab.name });
 				if (step.pauseMs > 0) await sleep(step.pauseMs);
 			}
-			this.proxy.setFaults(null);
-			this.proxy.onNextBatch(null);
 			const lastActionAt = Date.now();
 			await Promise.all(background);
+			// A frame fault window may run on into the drain; it ends as scheduled (at most 1.5 s).
+			await new Promise<void>((resolve) => {
+				const check = () => (this.proxy.faultsOn ? setTimeout(check, 20) : resolve());
+				check();
+			});
+			this.proxy.onNextBatch(null);
 			for (const timer of timers) clearTimeout(timer);
 			for (const tab of tabs.flat()) tab.network.set(true);
 			await this.#restarting;
@@ -317,9 +350,8 @@ export class FaultBench {
 			const after = this.proxy.counts;
 			for (const key of ['dropped', 'duplicated', 'delayed', 'reordered', 'lostAcks'] as const) {
 				const n = after[key] - proxyBefore[key];
-				if (n > 0) count(key === 'lostAcks' ? 'acks lost' : `frames ${key}`, n);
+				if (n > 0) count(key === 'lostAcks' ? 'acks lost (cut after the commit)' : `frames ${key}`, n);
 			}
-			if (this.restarts > restartsBefore) count('server restarts', this.restarts - restartsBefore);
 			return { seed: schedule.seed, violations, injected, actions: made.length, drainMs, totalMs: Date.now() - started };
 		} finally {
 			this.proxy.setFaults(null);

@@ -43,6 +43,8 @@ export interface FaultProxy {
 	setFaults(faults: FrameFaults | null): void;
 	/** Arm (or with false, disarm) one lost ack. */
 	loseNextAck(armed?: boolean): void;
+	/** Whether frame faults are on now. */
+	readonly faultsOn: boolean;
 	/** Whether a lost ack is armed and not yet spent. */
 	readonly ackArmed: boolean;
 	onNextBatch(fn: (() => void) | null): void;
@@ -200,6 +202,9 @@ export async function startFaultProxy(options: { target: () => number; random: (
 		},
 		loseNextAck(armed = true) {
 			ackArmed = armed;
+		},
+		get faultsOn() {
+			return faults !== null;
 		},
 		get ackArmed() {
 			return ackArmed;

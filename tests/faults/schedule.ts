@@ -25,10 +25,9 @@ export interface Fault {
 	at: number;
 	user: number;
 	tab: number;
-	/** `frames`: the probabilities, for `span` actions. */
+	/** `frames`: the probabilities, for `ms`. */
 	frames?: FrameFaults;
-	span?: number;
-	/** `flap`: offline for this long. */
+	/** `frames`: the window's length; `flap`: offline for this long. */
 	ms?: number;
 }
 
@@ -67,7 +66,7 @@ export function generateSchedule(seed: number, kinds: readonly FaultKind[] = FAU
 		const user = int(0, users - 1);
 		const fault: Fault = { kind, at: int(1, count - 1), user, tab: int(0, (tabs[user] as number) - 1) };
 		if (kind === 'frames') {
-			fault.span = int(5, 20);
+			fault.ms = int(200, 1500);
 			fault.frames = {
 				drop: random() * 0.06,
 				dup: random() * 0.1,
