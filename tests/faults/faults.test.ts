@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { FaultBench, type ScheduleResult, type StoreKind } from './bench.js';
 import { FAULT_KINDS, generateSchedule, type FaultKind } from './schedule.js';
 
-const SCHEDULES = Number(process.env.FAULT_SCHEDULES ?? 6);
+const SCHEDULES = Number(process.env.FAULT_SCHEDULES ?? 5);
 const SEED = Number(process.env.FAULT_SEED ?? 1);
 const STORES = (process.env.FAULT_STORE ?? 'sqlite,pg').split(',') as StoreKind[];
 const REPORT = process.env.FAULT_REPORT ?? null;
