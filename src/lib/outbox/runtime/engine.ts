@@ -60,6 +60,12 @@ export function createOutbox<A extends ActionMap = ActionMap>(options: OutboxOpt
 	return outbox;
 }
 
+/**
+ * How long after a sync routine could not finish (a timeout, a lost page) it
+ * is run again, when nothing else (a reply, a join, a change) runs it sooner.
+ */
+export const SYNC_RETRY_MS = 2000;
+
 export class Engine {
 	readonly o: ResolvedOptions;
 	readonly registry: ActionRegistry;
@@ -76,6 +82,7 @@ export class Engine {
 	ready: Promise<void> = Promise.resolve();
 	readonly #emit: (events: readonly OutboxEvent[]) => void;
 	#flushWaiters: Array<() => void> = [];
+	#syncRetry: unknown = null;
 	#stops: Unsubscribe[] = [];
 	#wasOnline: boolean;
 
@@ -272,6 +279,8 @@ export class Engine {
 		if (this.session.get().phase === 'closed') return;
 		this.#dispatch({ type: 'closed' });
 		this.loop.stop();
+		if (this.#syncRetry !== null) this.o.deps.clock.clearTimeout(this.#syncRetry);
+		this.#syncRetry = null;
 		for (const stop of this.#stops.splice(0)) stop();
 		this.joins.leaveAll();
 		this.pending.endAll('cancelled');
@@ -319,7 +328,19 @@ export class Engine {
 		for (const [name, entry] of this.topics.entries) {
 			if (!entry.syncWanted || entry.syncing || entry.routines.size === 0 || !this.joins.isJoined(name)) continue;
 			if (session.phase === 'leader' && !isLaneFlushed(this.store.state, name, now)) continue;
-			void this.topics.runSync(entry);
+			void this.topics.runSync(entry).then(() => {
+				if (entry.syncWanted) this.#retrySyncsLater();
+			});
 		}
+	}
+
+	/** One timer: a routine that could not finish runs again in `SYNC_RETRY_MS` (or sooner, on any pump). */
+	#retrySyncsLater(): void {
+		if (this.#syncRetry !== null || this.session.get().phase === 'closed') return;
+		const { clock } = this.o.deps;
+		this.#syncRetry = clock.setTimeout(() => {
+			this.#syncRetry = null;
+			this.loop.schedule();
+		}, SYNC_RETRY_MS);
 	}
 }
