@@ -48,6 +48,8 @@ export interface FaultProxy {
 	/** Whether a lost ack is armed and not yet spent. */
 	readonly ackArmed: boolean;
 	onNextBatch(fn: (() => void) | null): void;
+	/** Send the next client frame of `event` (`phx_join`, say) twice. */
+	duplicateNext(event: string): void;
 	/** Cut every open connection now (no close frame: the client sees 1006). */
 	cutAll(): number;
 	close(): Promise<void>;
@@ -70,6 +72,7 @@ export async function startFaultProxy(options: { target: () => number; random: (
 	let faults: FrameFaults | null = null;
 	let ackArmed = false;
 	let batchHook: (() => void) | null = null;
+	let duplicateEvent: string | null = null;
 	const counts: FaultCounts = { dropped: 0, duplicated: 0, delayed: 0, reordered: 0, lostAcks: 0, cuts: 0, connections: 0 };
 	const pairs = new Set<{ client: WebSocket; upstream: WebSocket }>();
 
@@ -129,6 +132,13 @@ export async function startFaultProxy(options: { target: () => number; random: (
 		const forward = (dir: Direction, data: RawData) => {
 			const text = data.toString();
 			const frame = parse(text);
+			if (dir === 'up' && frame && frame.event === duplicateEvent) {
+				duplicateEvent = null;
+				counts.duplicated++;
+				deliver(dir, text);
+				deliver(dir, text);
+				return;
+			}
 			if (dir === 'up' && frame && ACTION_EVENTS.has(frame.event)) {
 				if (frame.ref) actionRefs.add(frame.ref);
 				if (batchHook) {
@@ -211,6 +221,9 @@ export async function startFaultProxy(options: { target: () => number; random: (
 		},
 		onNextBatch(fn) {
 			batchHook = fn;
+		},
+		duplicateNext(event) {
+			duplicateEvent = event;
 		},
 		cutAll() {
 			const n = pairs.size;

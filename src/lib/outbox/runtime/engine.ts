@@ -66,6 +66,9 @@ export function createOutbox<A extends ActionMap = ActionMap>(options: OutboxOpt
  */
 export const SYNC_RETRY_MS = 2000;
 
+/** How long after the server closed a wanted channel it is joined again (a server that closes every join is not hammered). */
+export const REJOIN_AFTER_CLOSE_MS = 1000;
+
 export class Engine {
 	readonly o: ResolvedOptions;
 	readonly registry: ActionRegistry;
@@ -119,6 +122,13 @@ export class Engine {
 			joined: () => this.loop.schedule(),
 			refused: (topic, reply) => {
 				if (tabs.isLeader()) this.loop.failReady(topic, errorOutcome(o.classify, reply) as Exclude<Outcome, { kind: 'ok' }>);
+			},
+			closed: (topic) => {
+				clock.setTimeout(() => {
+					if (this.session.get().phase === 'closed') return;
+					if ((this.topics.get(topic)?.holds ?? 0) > 0) this.joins.ensure(topic);
+					this.loop.schedule(); // a lane with items joins it again too
+				}, REJOIN_AFTER_CLOSE_MS);
 			}
 		});
 		this.topics = new Topics({
