@@ -4,8 +4,10 @@
 // (default both; PostgreSQL is started or installed by scripts/postgres.js). Prints each
 // violating schedule's seed with the command that replays it alone, then a summary per store:
 // schedules, actions, violations, faults injected by kind, the slowest drain.
-// `--report` appends one JSON line per schedule (what RELIABILITY.md is made from).
+// `--report` appends one JSON line per schedule and prints the totals over the whole file
+// (what RELIABILITY.md is made from).
 import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { ensurePostgres } from './postgres.js';
 
@@ -47,4 +49,32 @@ if (stores.includes('pg')) {
 	}
 }
 const result = spawnSync('npx', ['vitest', 'run', '--project', 'faults'], { stdio: 'inherit', env });
+if (options.report) summarize(resolve(options.report));
 process.exit(result.status ?? 1);
+
+/** Totals over every schedule in the report file (several runs may have appended to it). */
+function summarize(file) {
+	let lines = [];
+	try {
+		lines = readFileSync(file, 'utf8').split('\n').filter(Boolean);
+	} catch {
+		return;
+	}
+	const byStore = new Map();
+	for (const line of lines) {
+		const r = JSON.parse(line);
+		const s = byStore.get(r.store) ?? { schedules: 0, actions: 0, violations: 0, violating: [], injected: {}, slowest: null };
+		s.schedules++;
+		s.actions += r.actions;
+		s.violations += r.violations.length;
+		if (r.violations.length) s.violating.push(r.seed);
+		for (const [k, n] of Object.entries(r.injected)) s.injected[k] = (s.injected[k] ?? 0) + n;
+		if (!s.slowest || r.drainMs > s.slowest.drainMs) s.slowest = r;
+		byStore.set(r.store, s);
+	}
+	for (const [store, s] of byStore) {
+		console.log(`\n[faults] ${file} — ${store}: ${s.schedules} schedules, ${s.actions} actions, ${s.violations} violations${s.violating.length ? ` (seeds ${s.violating.join(', ')})` : ''}`);
+		for (const [k, n] of Object.entries(s.injected).sort()) console.log(`  ${k}: ${n}`);
+		console.log(`  slowest drain: ${s.slowest.drainMs} ms (seed ${s.slowest.seed}, ${s.slowest.actions} actions)`);
+	}
+}
