@@ -75,6 +75,13 @@ export function createChannelServer<A = Record<string, unknown>>(input: ChannelS
 			for (const conn of byKey.get(message.socketKey) ?? []) kick(conn);
 			return;
 		}
+		if (message.kind === 'gap') {
+			// Broadcasts from other processes may be missing here: every client reconnects and syncs.
+			const open = [...connections.values()].filter((conn) => !conn.isClosed);
+			logger.warn({ reason: message.reason, sockets: open.length }, 'pubsub gap: closing this process\'s sockets so their clients sync');
+			for (const conn of open) kick(conn, 'pubsub gap');
+			return;
+		}
 		// Connection ids are per process: exclude only when the broadcast started here.
 		const except =
 			message.origin === hub.serverId && message.exceptConnection !== undefined && message.exceptJoinRef !== undefined
