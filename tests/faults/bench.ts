@@ -11,7 +11,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Socket, type Channel } from 'phoenix';
+import { Socket, type Channel, type Push } from 'phoenix';
 import { WebSocket } from 'ws';
 import { createPhoenixTransport, createTabCoordinator } from '../../src/lib/outbox/adapters/index.js';
 import { createOutbox, type Connectivity, type ConnectivityState, type Outbox } from '../../src/lib/outbox/index.js';
@@ -391,7 +391,7 @@ export class FaultBench {
 	}
 }
 
-function reply(push: { receive: (status: string, cb: (response: any) => void) => typeof push }, what: string): Promise<any> {
+function reply(push: Push, what: string): Promise<any> {
 	return new Promise((resolve, reject) => {
 		push
 			.receive('ok', resolve)
@@ -410,7 +410,7 @@ async function syncAll(channel: Channel): Promise<ServerMessage[]> {
 				resolve(payload);
 			});
 		});
-		await reply(channel.push('sync', { since: cursor }, 5000) as never, 'sync');
+		await reply(channel.push('sync', { since: cursor }, 5000), 'sync');
 		const payload = await page;
 		messages.push(...payload.messages);
 		cursor = payload.cursor;
