@@ -21,7 +21,7 @@ import { chatActions, createChat, type Chat, type ChatActions, type Room as Chat
 import { dropSchemas, freshSchema, TEST_DATABASE_URL } from '../protocol/helpers/pg.js';
 import { compileServer, removeCompiled, startServerProcess, type ServerProcess } from '../protocol/helpers/server-process.js';
 import { checkSchedule, type MadeAction, type ServerMessage, type TabView } from './checker.js';
-import { startFaultProxy, type FaultCounts, type FaultProxy } from './fault-proxy.js';
+import { debugFrames, startFaultProxy, type FaultCounts, type FaultProxy } from './fault-proxy.js';
 import { ROOM_COUNT, type FaultKind, type Schedule } from './schedule.js';
 
 export type StoreKind = 'sqlite' | 'pg';
@@ -358,6 +358,15 @@ export class FaultBench {
 			await until(agree, 20_000);
 			const drainMs = Date.now() - lastActionAt;
 			violations.push(...checkSchedule(made, server, viewOf()));
+			if (process.env.FAULT_DEBUG) {
+				for (const tab of allTabs) {
+					for (const slug of slugs) {
+						const topic = `room:${slug}`;
+						console.error(`DEBUG ${tab.name} ${topic}: channel ${tab.outbox.deps.transport.channelState(topic)} session ${tab.outbox.session.get().phase} conn ${tab.outbox.connection.get().status}`);
+					}
+				}
+				console.error('DEBUG frames', JSON.stringify(debugFrames.slice(-400)));
+			}
 			const after = this.proxy.counts;
 			for (const key of ['dropped', 'duplicated', 'delayed', 'reordered', 'lostAcks'] as const) {
 				const n = after[key] - proxyBefore[key];

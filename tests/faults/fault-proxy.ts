@@ -48,12 +48,19 @@ export interface FaultProxy {
 	/** Whether a lost ack is armed and not yet spent. */
 	readonly ackArmed: boolean;
 	onNextBatch(fn: (() => void) | null): void;
+	/** Hold every client `phx_join` for `ms` from now on (0: stop). */
+	delayJoins(ms: number): void;
 	/** Send the next client frame of `event` (`phx_join`, say) twice. */
 	duplicateNext(event: string): void;
 	/** Cut every open connection now (no close frame: the client sees 1006). */
 	cutAll(): number;
 	close(): Promise<void>;
 }
+
+/** With FAULT_DEBUG set: every frame and what was done to it (to study a failing seed). */
+export const debugFrames: string[] = [];
+const DEBUG = Boolean(process.env.FAULT_DEBUG);
+let connectionIds = 0;
 
 const ACTION_EVENTS = new Set(['send_message', 'send_batch']);
 const MESSAGE_PUSHES = new Set(['new_message', 'message_updated', 'changes']);
@@ -73,6 +80,7 @@ export async function startFaultProxy(options: { target: () => number; random: (
 	let ackArmed = false;
 	let batchHook: (() => void) | null = null;
 	let duplicateEvent: string | null = null;
+	let joinDelayMs = 0;
 	const counts: FaultCounts = { dropped: 0, duplicated: 0, delayed: 0, reordered: 0, lostAcks: 0, cuts: 0, connections: 0 };
 	const pairs = new Set<{ client: WebSocket; upstream: WebSocket }>();
 
@@ -102,6 +110,8 @@ export async function startFaultProxy(options: { target: () => number; random: (
 	await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
 
 	const connected = (client: WebSocket, upstream: WebSocket) => {
+		const cid = ++connectionIds;
+		const note = (what: string, dir: Direction, text: string) => DEBUG && debugFrames.push(`${Date.now() % 100000} c${cid} ${dir} ${what} ${text.slice(0, 160)}`);
 		counts.connections++;
 		const pair = { client, upstream };
 		pairs.add(pair);
@@ -132,6 +142,11 @@ export async function startFaultProxy(options: { target: () => number; random: (
 		const forward = (dir: Direction, data: RawData) => {
 			const text = data.toString();
 			const frame = parse(text);
+			if (dir === 'up' && frame && frame.event === 'phx_join' && joinDelayMs > 0) {
+				note('HOLD-JOIN', dir, text);
+				setTimeout(() => deliver(dir, text), joinDelayMs);
+				return;
+			}
 			if (dir === 'up' && frame && frame.event === duplicateEvent) {
 				duplicateEvent = null;
 				counts.duplicated++;
@@ -164,22 +179,26 @@ export async function startFaultProxy(options: { target: () => number; random: (
 				const roll = random();
 				const droppable = !(dir === 'down' && frame && MESSAGE_PUSHES.has(frame.event));
 				if (roll < f.drop && droppable) {
+					note('DROP', dir, text);
 					counts.dropped++;
 					return;
 				}
 				if (roll < f.drop + f.dup) {
+					note('DUP', dir, text);
 					counts.duplicated++;
 					emit(dir, text);
 					emit(dir, text);
 					return flushHeld(dir);
 				}
 				if (roll < f.drop + f.dup + f.delay) {
+					note('DELAY', dir, text);
 					counts.delayed++;
 					lane.releaseAt = Math.max(lane.releaseAt, Date.now()) + 1 + Math.floor(random() * f.maxDelayMs);
 					emit(dir, text);
 					return flushHeld(dir);
 				}
 				if (roll < f.drop + f.dup + f.delay + f.reorder && lane.held === null) {
+					note('HOLD', dir, text);
 					counts.reordered++;
 					lane.held = text;
 					// Never held for long: if no frame follows soon, it goes alone.
@@ -187,6 +206,7 @@ export async function startFaultProxy(options: { target: () => number; random: (
 					return;
 				}
 			}
+			note('pass', dir, text);
 			emit(dir, text);
 			flushHeld(dir);
 		};
@@ -221,6 +241,9 @@ export async function startFaultProxy(options: { target: () => number; random: (
 		},
 		onNextBatch(fn) {
 			batchHook = fn;
+		},
+		delayJoins(ms) {
+			joinDelayMs = ms;
 		},
 		duplicateNext(event) {
 			duplicateEvent = event;
