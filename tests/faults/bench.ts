@@ -337,10 +337,28 @@ export class FaultBench {
 
 			const violations: string[] = [];
 			const allTabs = tabs.flat();
-			const drained = await until(() => users.every((u) => u.storage.namespaces().length === 0) && allTabs.every((t) => t.outbox.count === 0), 60_000);
+			// The user presses Retry on what failed as unauthorized once signed in again (a push in
+			// flight on the revoked session may fail after the session was renewed).
+			const retried = new Set<string>();
+			const retryUnauthorized = () => {
+				for (const tab of allTabs) {
+					if (tab.outbox.session.get().phase !== 'leader' || tab.user.revoked.has(tab.user.token)) continue;
+					for (const item of tab.outbox.list()) {
+						const key = `${item.id}@${item.lastError?.at}`;
+						if (item.status !== 'failed' || item.lastError?.verdict !== 'unauthorized' || retried.has(key)) continue;
+						retried.add(key);
+						count('actions retried by the user after signing in again');
+						void tab.outbox.retry(item.id);
+					}
+				}
+			};
+			const drained = await until(() => {
+				retryUnauthorized();
+				return users.every((u) => u.storage.namespaces().length === 0) && allTabs.every((t) => t.outbox.count === 0);
+			}, 60_000);
 			if (!drained) {
 				for (const tab of allTabs) {
-					const stuck = tab.outbox.list().map((item) => `${item.id}:${item.status}`);
+					const stuck = tab.outbox.list().map((item) => `${item.id}:${item.status}${item.lastError ? `(${item.lastError.reason})` : ''}`);
 					if (stuck.length) violations.push(`not drained after 60 s: tab ${tab.name} (${tab.outbox.session.get().phase}, ${tab.outbox.connection.get().status}) holds ${stuck.join(' ')}`);
 				}
 				if (violations.length === 0) violations.push('not drained after 60 s (storage still holds items)');
