@@ -5,7 +5,7 @@
 // violating schedule's seed with the command that replays it alone, then a summary per store:
 // schedules, actions, violations, faults injected by kind, the slowest drain.
 // `--report` appends one JSON line per schedule and prints the totals over the whole file
-// (what RELIABILITY.md is made from).
+// (what RELIABILITY.md is made from); `--summarize a.jsonl,b.jsonl` prints those totals alone.
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -19,7 +19,7 @@ function fail(message) {
 	process.exit(2);
 }
 
-const options = { schedules: '100', seed: '1', store: 'sqlite,pg', kinds: '', report: '' };
+const options = { schedules: '100', seed: '1', store: 'sqlite,pg', kinds: '', report: '', summarize: '' };
 const args = process.argv.slice(2);
 for (let i = 0; i < args.length; i++) {
 	const arg = args[i];
@@ -29,6 +29,11 @@ for (let i = 0; i < args.length; i++) {
 	const value = inline ?? args[++i];
 	if (value === undefined) fail(`${flag} needs a value`);
 	options[key] = value;
+}
+if (options.summarize) {
+	// `--summarize a.jsonl,b.jsonl`: the totals of earlier runs' reports, without running anything.
+	summarize(options.summarize.split(',').map((f) => resolve(f)));
+	process.exit(0);
 }
 if (!/^[1-9]\d{0,5}$/.test(options.schedules)) fail('--schedules must be a whole number from 1 to 999999');
 if (!/^\d{1,9}$/.test(options.seed)) fail('--seed must be a whole number from 0 to 999999999');
@@ -49,17 +54,20 @@ if (stores.includes('pg')) {
 	}
 }
 const result = spawnSync('npx', ['vitest', 'run', '--project', 'faults'], { stdio: 'inherit', env });
-if (options.report) summarize(resolve(options.report));
+if (options.report) summarize([resolve(options.report)]);
 process.exit(result.status ?? 1);
 
-/** Totals over every schedule in the report file (several runs may have appended to it). */
-function summarize(file) {
-	let lines = [];
-	try {
-		lines = readFileSync(file, 'utf8').split('\n').filter(Boolean);
-	} catch {
-		return;
+/** Totals over every schedule in the report files (several runs may have appended to one). */
+function summarize(files) {
+	const lines = [];
+	for (const file of files) {
+		try {
+			lines.push(...readFileSync(file, 'utf8').split('\n').filter(Boolean));
+		} catch {
+			console.error(`[faults] cannot read ${file}`);
+		}
 	}
+	const file = files.join(', ');
 	const byStore = new Map();
 	for (const line of lines) {
 		const r = JSON.parse(line);
