@@ -203,6 +203,8 @@ export class FaultBench {
 			const { token, user } = await this.#signIn(name);
 			users.push({ name, id: user.id, token, storage: new MemoryStorage(), revoked: new Set(), signingIn: null });
 		}
+		/** Actions the user retried by hand after they failed as unauthorized. */
+		const userRetried = new Set<string>();
 		const signInAgain = (user: User): Promise<void> =>
 			this.#signIn(user.name)
 				.then(({ token }) => void (user.token = token))
@@ -247,6 +249,7 @@ export class FaultBench {
 					for (const item of outbox.list()) {
 						if (item.status === 'failed' && item.lastError?.verdict === 'unauthorized') {
 							count('actions retried by the user after signing in again');
+							userRetried.add(item.id);
 							await outbox.retry(item.id);
 						}
 					}
@@ -348,6 +351,7 @@ export class FaultBench {
 						if (item.status !== 'failed' || item.lastError?.verdict !== 'unauthorized' || retried.has(key)) continue;
 						retried.add(key);
 						count('actions retried by the user after signing in again');
+						userRetried.add(item.id);
 						void tab.outbox.retry(item.id);
 					}
 				}
@@ -372,6 +376,7 @@ export class FaultBench {
 						clientIds: room.messages.filter((m) => m.status === 'sent').map((m) => m.clientId)
 					}))
 				);
+			for (const action of made) if (userRetried.has(action.clientId)) action.userRetried = true;
 			const agree = () => checkSchedule(made, server, viewOf()).length === 0;
 			await until(agree, 20_000);
 			const drainMs = Date.now() - lastActionAt;

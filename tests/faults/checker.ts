@@ -1,7 +1,8 @@
 /**
  * What users did against what the server holds, after a schedule:
  * - every action applied exactly once (no loss, no duplicate, nothing extra),
- * - per room, each tab's actions in the order that tab created them (an
+ * - per room, each tab's actions in the order that tab created them, save
+ *   those the user retried by hand after a refused session (an
  *   author's creation order: one tab's `add` calls are ordered by the user;
  *   two tabs of one author adding at the same time have no order to keep),
  * - `seq` in each room is 1..n, no gap, no repeat,
@@ -15,6 +16,12 @@ export interface MadeAction {
 	author: string;
 	/** The tab instance that created it (a rebuilt tab is a new instance). */
 	tab: string;
+	/**
+	 * It failed as `unauthorized` (the kit rolls it back and hands it to the user) and the user
+	 * pressed Retry after signing in again: it goes when they retry it, so only exactly-once is
+	 * checked for it, not its place among the tab's other actions.
+	 */
+	userRetried?: boolean;
 }
 
 export interface ServerMessage {
@@ -53,7 +60,7 @@ export function checkSchedule(made: readonly MadeAction[], server: Record<string
 		const position = new Map(messages.map((m, i) => [m.client_id, i]));
 		const tabs = new Map<string, string[]>();
 		for (const action of made) {
-			if (action.room !== room) continue;
+			if (action.room !== room || action.userRetried) continue;
 			tabs.set(action.tab, [...(tabs.get(action.tab) ?? []), action.clientId]);
 		}
 		for (const [tab, ids] of tabs) {

@@ -27,6 +27,12 @@ describe('checkSchedule', () => {
 		const v = checkSchedule(made, { r: [msg('a2', 1), msg('b1', 2), msg('a1', 3)] }, []);
 		expect(v.some((line) => line.startsWith('reordered: room r, tab t1'))).toBe(true);
 	});
+	test('an action the user retried by hand after a refused session is checked for exactly-once, not for its place', () => {
+		const late = { r: [msg('a2', 1), msg('b1', 2), msg('a1', 3)] };
+		const retried = made.map((a) => (a.clientId === 'a1' ? { ...a, userRetried: true } : a));
+		expect(checkSchedule(retried, late, [])).toEqual([]);
+		expect(checkSchedule(retried, { r: [msg('a2', 1), msg('b1', 2)] }, [])).toEqual(['lost: action a1 (room r, tab t1) is not on the server']);
+	});
 	test('a seq gap', () => {
 		const v = checkSchedule(made, { r: [msg('a1', 1), msg('b1', 2), msg('a2', 4)] }, []);
 		expect(v).toEqual(['room r: seq 4 at position 3 (a gap or a repeat)']);
