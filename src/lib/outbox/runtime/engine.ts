@@ -20,6 +20,7 @@
  */
 import type { OutboxEvent, OutboxEventMap } from '../core/events.js';
 import { createEmitter, outboxEvent } from '../core/events.js';
+import { classifyReply } from '../core/classify.js';
 import { errorOutcome } from '../core/outcomes.js';
 import { isLaneFlushed } from '../core/plan.js';
 import type { Outcome, QueueItem } from '../core/queue-item.js';
@@ -122,6 +123,9 @@ export class Engine {
 			joined: () => this.loop.schedule(),
 			refused: (topic, reply) => {
 				if (tabs.isLeader()) this.loop.failReady(topic, errorOutcome(o.classify, reply) as Exclude<Outcome, { kind: 'ok' }>);
+				// A join refused as unauthorized (a token revoked under a live socket) is a refused
+				// session in every tab, a follower's too: held topics join again at the next setUser.
+				if (classifyReply(o.classify, reply).verdict === 'unauthorized') this.#dispatch({ type: 'refused' });
 			},
 			closed: (topic) => {
 				clock.setTimeout(() => {
@@ -215,6 +219,8 @@ export class Engine {
 					transport.disconnect();
 					transport.connect();
 				}
+				// Held topics whose join was refused with the old session join again.
+				for (const entry of this.topics.entries.values()) if (entry.holds > 0) this.joins.ensure(entry.topic.name);
 			}
 			return this.ready;
 		}
