@@ -2,6 +2,8 @@
 //   1. svelte-check (types, strict); the kit package built and linted (publint)
 //   2. vitest: unit + protocol (the real server, the official phoenix client;
 //      PostgreSQL for the cluster suites: started or installed by postgres.js)
+//      + a short batch of fault schedules (tests/faults: 5 per store; the long
+//      run is `npm run test:faults -- --schedules N`)
 //   3. Playwright in Chromium against the built app (installs Debian's
 //      chromium when missing, or uses CHROMIUM_PATH)
 // Ends with one line "N passed, N failed" summed over the suites.
@@ -66,7 +68,7 @@ try {
 	console.error(`[test] ${error.message}`);
 	process.exit(1);
 }
-run('unit + protocol', 'npx', [
+run('unit + protocol + faults', 'npx', [
 	'vitest',
 	'run',
 	'--reporter=default',

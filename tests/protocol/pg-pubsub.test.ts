@@ -101,7 +101,7 @@ describe('PostgreSQL pub/sub', () => {
 		expect(rows.map((r) => r.body.payload.n)).toEqual([2]);
 	});
 
-	it('reconnects after its connection is killed and keeps delivering', async () => {
+	it('reconnects after its connection is killed, tells its own process of the gap, and keeps delivering', async () => {
 		const logA = memoryLogger();
 		const logB = memoryLogger();
 		const a = await pubsub({ channel: `kill_${schema}`.slice(0, 63), logger: logA, reconnectMs: { min: 20, max: 200 } });
@@ -109,14 +109,17 @@ describe('PostgreSQL pub/sub', () => {
 		const seenB = record(b);
 		const killed = await adminQuery<{ ok: boolean }>(
 			'SELECT pg_terminate_backend(pid) AS ok FROM pg_stat_activity WHERE application_name = $1',
-			[`outbox-pubsub kill_${schema}`.slice(0, 63)]
+			[`outbox-pubsub ${process.pid} kill_${schema}`.slice(0, 63)]
 		);
 		expect(killed).toHaveLength(2);
 		const reconnected = (log: { lines: string[] }) => log.lines.some((l) => l.includes('reconnected'));
 		await until(() => reconnected(logA) && reconnected(logB), 5000, 'both reconnected');
 		expect(logA.lines.some((l) => l.includes('lost the PostgreSQL connection'))).toBe(true);
+		// NOTIFYs sent while it was away are gone for good: its own process hears of the gap.
+		await until(() => seenB.some((m) => m.kind === 'gap'), 5000, 'the gap told');
+		expect(seenB).toEqual([{ kind: 'gap', reason: 'listen connection lost' }]);
 		await a.publish(msg('a', 7));
-		await until(() => seenB.length === 1, 5000, 'delivery after reconnect');
+		await until(() => seenB.length === 2, 5000, 'delivery after reconnect');
 		expect(tags(seenB, 'a')).toEqual([7]);
 	});
 

@@ -176,8 +176,12 @@ export class RoomState {
 
 	/** Load up to `limit` messages older than the oldest held; returns how many came. */
 	async loadOlder(limit = this.#o.historyLimit): Promise<number> {
+		return this.#loadPage(limit, this.confirmed.order[0]?.seq ?? null);
+	}
+
+	/** One `history` page: the newest (`before` null) or the one older than `before`. */
+	async #loadPage(limit: number, before: number | null): Promise<number> {
 		const epoch = this.#epoch;
-		const before = this.confirmed.order[0]?.seq ?? null;
 		const reply = await this.topic.request(EVENTS.history, { before, limit });
 		if (reply.status !== 'ok') {
 			const why = reply.status === 'error' ? `error ${String((reply.response as { reason?: unknown } | null)?.reason ?? 'rejected')}` : reply.status;
@@ -213,7 +217,9 @@ export class RoomState {
 		if (this.#loading) return;
 		this.#loading = true;
 		try {
-			await this.loadOlder(this.#o.historyLimit);
+			// The newest page, even when some messages are held already: those may be only this
+			// user's own confirmed actions (replies, another tab's progress) with a hole before now.
+			await this.#loadPage(this.#o.historyLimit, null);
 			this.ready = true;
 			this.#changed();
 		} catch {

@@ -20,6 +20,7 @@
  */
 import type { OutboxEvent, OutboxEventMap } from '../core/events.js';
 import { createEmitter, outboxEvent } from '../core/events.js';
+import { classifyReply } from '../core/classify.js';
 import { errorOutcome } from '../core/outcomes.js';
 import { isLaneFlushed } from '../core/plan.js';
 import type { Outcome, QueueItem } from '../core/queue-item.js';
@@ -60,6 +61,15 @@ export function createOutbox<A extends ActionMap = ActionMap>(options: OutboxOpt
 	return outbox;
 }
 
+/**
+ * How long after a sync routine could not finish (a timeout, a lost page) it
+ * is run again, when nothing else (a reply, a join, a change) runs it sooner.
+ */
+export const SYNC_RETRY_MS = 2000;
+
+/** How long after the server closed a wanted channel it is joined again (a server that closes every join is not hammered). */
+export const REJOIN_AFTER_CLOSE_MS = 1000;
+
 export class Engine {
 	readonly o: ResolvedOptions;
 	readonly registry: ActionRegistry;
@@ -77,6 +87,7 @@ export class Engine {
 	ready: Promise<void> = Promise.resolve();
 	readonly #emit: (events: readonly OutboxEvent[]) => void;
 	#flushWaiters: Array<() => void> = [];
+	#syncRetry: unknown = null;
 	#stops: Unsubscribe[] = [];
 	#wasOnline: boolean;
 
@@ -113,6 +124,16 @@ export class Engine {
 			joined: () => this.loop.schedule(),
 			refused: (topic, reply) => {
 				if (tabs.isLeader()) this.loop.failReady(topic, errorOutcome(o.classify, reply) as Exclude<Outcome, { kind: 'ok' }>);
+				// A join refused as unauthorized (a token revoked under a live socket) is a refused
+				// session in every tab, a follower's too: held topics join again at the next setUser.
+				if (classifyReply(o.classify, reply).verdict === 'unauthorized') this.#dispatch({ type: 'refused' });
+			},
+			closed: (topic) => {
+				clock.setTimeout(() => {
+					if (this.session.get().phase === 'closed') return;
+					if ((this.topics.get(topic)?.holds ?? 0) > 0) this.joins.ensure(topic);
+					this.loop.schedule(); // a lane with items joins it again too
+				}, REJOIN_AFTER_CLOSE_MS);
 			}
 		});
 		this.topics = new Topics({
@@ -208,6 +229,8 @@ export class Engine {
 					transport.disconnect();
 					transport.connect();
 				}
+				// Held topics whose join was refused with the old session join again.
+				for (const entry of this.topics.entries.values()) if (entry.holds > 0) this.joins.ensure(entry.topic.name);
 			}
 			return this.ready;
 		}
@@ -282,6 +305,8 @@ export class Engine {
 		if (this.session.get().phase === 'closed') return;
 		this.#dispatch({ type: 'closed' });
 		this.loop.stop();
+		if (this.#syncRetry !== null) this.o.deps.clock.clearTimeout(this.#syncRetry);
+		this.#syncRetry = null;
 		for (const stop of this.#stops.splice(0)) stop();
 		this.joins.leaveAll();
 		this.pending.endAll('cancelled');
@@ -329,7 +354,19 @@ export class Engine {
 		for (const [name, entry] of this.topics.entries) {
 			if (!entry.syncWanted || entry.syncing || entry.routines.size === 0 || !this.joins.isJoined(name)) continue;
 			if (session.phase === 'leader' && !isLaneFlushed(this.store.state, name, now)) continue;
-			void this.topics.runSync(entry);
+			void this.topics.runSync(entry).then(() => {
+				if (entry.syncWanted) this.#retrySyncsLater();
+			});
 		}
+	}
+
+	/** One timer: a routine that could not finish runs again in `SYNC_RETRY_MS` (or sooner, on any pump). */
+	#retrySyncsLater(): void {
+		if (this.#syncRetry !== null || this.session.get().phase === 'closed') return;
+		const { clock } = this.o.deps;
+		this.#syncRetry = clock.setTimeout(() => {
+			this.#syncRetry = null;
+			this.loop.schedule();
+		}, SYNC_RETRY_MS);
 	}
 }

@@ -2,7 +2,10 @@
  * Which topics the engine keeps joined, and what it hears about them: every
  * (re)join (the transport rejoins by itself after a reconnect) and a refused
  * join with its `reason`. Held topics and lanes with queued items share one
- * join per topic.
+ * join per topic. A channel the server closes (`phx_close`: Phoenix does it to
+ * the older channel when the same topic is joined twice, say) is never
+ * rejoined by phoenix.js; it is forgotten here and `closed` tells the engine,
+ * which joins it again while it is still wanted.
  */
 import type { Transport, Unsubscribe } from '../ports.js';
 
@@ -11,6 +14,8 @@ export interface TopicJoinHooks {
 	joined(topic: string): void;
 	/** The server refused the join for good (the transport decided: it will not rejoin); the topic is no longer wanted. */
 	refused(topic: string, reply: unknown): void;
+	/** The server closed the channel while it was wanted (not a refusal): it is forgotten; `ensure` joins it again. */
+	closed(topic: string): void;
 }
 
 export class TopicJoins {
@@ -32,6 +37,11 @@ export class TopicJoins {
 		if (!this.#wanted.has(topic)) {
 			let seenJoin = false;
 			const stop = this.#transport.subscribeChannel(topic, (state) => {
+				if (state === 'closed' && this.#wanted.get(topic) === stop && this.#transport.joinError(topic) === null) {
+					this.#forget(topic);
+					this.#hooks.closed(topic);
+					return;
+				}
 				if (state !== 'joined') return;
 				seenJoin = true;
 				this.#hooks.joined(topic);

@@ -55,6 +55,9 @@ export function createChannelServer<A = Record<string, unknown>>(input: ChannelS
 		maxPayload: options.maxPayload,
 		handleProtocols: selectSubprotocol
 	});
+	/** `disconnect` messages seen, and the count at each key's last one (to close sockets authenticated meanwhile). */
+	let disconnects = 0;
+	const lastDisconnectOf = new Map<string, number>();
 	const unsubscribe = pubsub.subscribe(onPubSub);
 	const sweepTimer = setInterval(sweepIdle, sweepIntervalMs(options.idleTimeoutMs));
 	sweepTimer.unref();
@@ -72,7 +75,16 @@ export function createChannelServer<A = Record<string, unknown>>(input: ChannelS
 
 	function onPubSub(message: PubSubMessage): void {
 		if (message.kind === 'disconnect') {
+			if (lastDisconnectOf.size >= 10_000) lastDisconnectOf.clear(); // bounded: only connects in flight need it
+			lastDisconnectOf.set(message.socketKey, ++disconnects);
 			for (const conn of byKey.get(message.socketKey) ?? []) kick(conn);
+			return;
+		}
+		if (message.kind === 'gap') {
+			// Broadcasts from other processes may be missing here: every client reconnects and syncs.
+			const open = [...connections.values()].filter((conn) => !conn.isClosed);
+			logger.warn({ reason: message.reason, sockets: open.length }, 'pubsub gap: closing this process\'s sockets so their clients sync');
+			for (const conn of open) kick(conn, 'pubsub gap');
 			return;
 		}
 		// Connection ids are per process: exclude only when the broadcast started here.
@@ -101,6 +113,7 @@ export function createChannelServer<A = Record<string, unknown>>(input: ChannelS
 	/** Who may connect: version, origin and token checked; a refusal is an HTTP status. */
 	async function admit(request: IncomingMessage, query: Record<string, string>, token: string | null): Promise<Admission<A>> {
 		if (closing) return refused('closing', 503);
+		const disconnectsBefore = disconnects;
 		const { vsn, ...params } = query;
 		// V1 for 1.0.x and for no vsn at all (as Phoenix), V2 for 2.0.x; anything else is refused.
 		const serializer = negotiateSerializer(vsn);
@@ -120,7 +133,7 @@ export function createChannelServer<A = Record<string, unknown>>(input: ChannelS
 				return refused('token', 403);
 			}
 			if (closing) return refused('closing', 503);
-			return { assigns, key: options.socketKey(assigns), serializer };
+			return { assigns, key: options.socketKey(assigns), serializer, disconnectsBefore };
 		} catch (err) {
 			logger.error({ err }, 'authenticate threw');
 			return refused('error', 500);
@@ -155,7 +168,7 @@ export function createChannelServer<A = Record<string, unknown>>(input: ChannelS
 		}
 	}
 
-	function register(wire: Wire, { assigns, key, serializer }: Admitted<A>): void {
+	function register(wire: Wire, { assigns, key, serializer, disconnectsBefore }: Admitted<A>): void {
 		const conn = new Connection(hub, (++lastConnectionId).toString(36), wire, assigns, key, serializer, Date.now());
 		connections.set(wire, conn);
 		if (key !== null) {
@@ -164,6 +177,9 @@ export function createChannelServer<A = Record<string, unknown>>(input: ChannelS
 			group.add(conn);
 		}
 		options.trace?.({ type: 'open', connectionId: conn.id });
+		// `disconnect(key)` (a sign-out) while this socket was being authenticated: the check it
+		// passed is stale, so it goes the way of the key's other sockets.
+		if (key !== null && disconnectsBefore !== undefined && (lastDisconnectOf.get(key) ?? 0) > disconnectsBefore) kick(conn);
 	}
 
 	function onMessage(this: WebSocket, data: RawData, isBinary: boolean): void {

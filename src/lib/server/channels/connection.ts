@@ -49,6 +49,8 @@ export interface Admitted<A> {
 	/** The socket group key (`disconnect(key)`), or null. */
 	key: string | null;
 	serializer: Serializer;
+	/** The server's `disconnect` count when the connect began: one for this key since then closes it at once. */
+	disconnectsBefore?: number;
 }
 
 /** The outcome of a connect: admitted, or the HTTP status that refuses it. */

@@ -137,7 +137,14 @@ export interface PubSub {
 
 export type PubSubMessage =
 	| { kind: 'broadcast'; topic: string; event: string; payload: Record<string, unknown>; exceptConnection?: string; exceptJoinRef?: string; origin?: string }
-	| { kind: 'disconnect'; socketKey: string; origin?: string };
+	| { kind: 'disconnect'; socketKey: string; origin?: string }
+	/**
+	 * Never published: a cluster pubsub tells its own process that messages from
+	 * other processes may have been missed (its LISTEN connection was lost and
+	 * is back, or one could not be read). The channel server then closes its
+	 * sockets (1001) so every client reconnects and syncs: no silent gap.
+	 */
+	| { kind: 'gap'; reason: string };
 
 /** The channel a `broadcast_from` leaves out: its connection and join (a `ChannelContext` is one). */
 export type BroadcastSender = Pick<ChannelContext<unknown>, 'connectionId' | 'joinRef'>;

@@ -21,7 +21,11 @@
  * Failure: if the connection drops it is reopened with exponential backoff
  * (logged). Publishes made meanwhile wait in memory and go out once it is back;
  * notifications other processes sent meanwhile are lost (NOTIFY is not
- * durable), which clients cover by syncing on reconnect.
+ * durable): once it is back, a local `{kind: 'gap'}` message tells the
+ * channel server, which closes its sockets so every client reconnects and
+ * syncs (as it does after any reconnect). A notification that cannot be read
+ * is a gap too. The connection's `application_name` is `outbox-pubsub <pid>
+ * <channel>`, so an operator (or a test) can find one process's LISTEN.
  */
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
@@ -94,7 +98,7 @@ export async function createPgPubSub(options: PgPubSubOptions): Promise<PubSub> 
 	let lastPruneAt = 0;
 
 	async function open(isFirst: boolean): Promise<pg.Client> {
-		const c = new pg.Client(clientConfig(connectionString, schema, `outbox-pubsub ${channel}`));
+		const c = new pg.Client(clientConfig(connectionString, schema, `outbox-pubsub ${process.pid} ${channel}`));
 		c.on('error', (err) => onDown(c, err));
 		c.on('end', () => onDown(c));
 		c.on('notification', (n) => {
@@ -132,6 +136,7 @@ export async function createPgPubSub(options: PgPubSubOptions): Promise<PubSub> 
 				stalled = null;
 				logger.info({ channel, attempts: attempt + 1 }, 'pubsub: reconnected to PostgreSQL');
 				void pump();
+				deliver({ kind: 'gap', reason: 'listen connection lost' });
 			} catch (err) {
 				logger.warn({ err, channel, attempt: attempt + 1 }, 'pubsub: reconnect failed; retrying');
 				if (!closed) scheduleReconnect(attempt + 1);
@@ -215,7 +220,10 @@ export async function createPgPubSub(options: PgPubSubOptions): Promise<PubSub> 
 				message = rows[0].body;
 			}
 			if (message) deliver(message);
-		}).catch((err: unknown) => logger.error({ err, channel }, 'pubsub: dropped a message from another process'));
+		}).catch((err: unknown) => {
+			logger.error({ err, channel }, 'pubsub: dropped a message from another process');
+			deliver({ kind: 'gap', reason: 'a notification could not be read' });
+		});
 	}
 
 	function deliver(message: PubSubMessage): void {
