@@ -8,7 +8,8 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { startServer, type TestServer } from '../chat/harness.js';
-import { dropSchemas, freshSchema, TEST_DATABASE_URL } from '../helpers/pg.js';
+import { createPgLimits, RATE_LIMIT_TABLE } from '../../../src/lib/server/auth/shared-limits.js';
+import { adminQuery, dropSchemas, freshSchema, TEST_DATABASE_URL } from '../helpers/pg.js';
 
 const schema = freshSchema('limits');
 let nodes: TestServer[] = [];
@@ -82,6 +83,27 @@ describe('two nodes on one PostgreSQL', () => {
 			});
 			expect(res.status).toBe(429);
 			expect(Number(res.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+		}
+	});
+
+	test('rows of keys that stopped calling are swept an hour after their window; live ones stay', async () => {
+		// The same table the nodes use (their migration made it), through a limiter set of our own.
+		const limits = createPgLimits({ connectionString: TEST_DATABASE_URL, schema, perName: 10, perAddress: 25, syncEvents: { perSecond: 1, burst: 5 } });
+		try {
+			await limits.byName.record('sweep-old');
+			await limits.byName.record('sweep-live');
+			const rows = async () =>
+				(await adminQuery<{ key: string }>(`SELECT key FROM "${schema}".${RATE_LIMIT_TABLE} WHERE key LIKE '%sweep-%' ORDER BY key`)).map((r) => r.key.replace(/^.*:/, ''));
+			expect(await rows()).toEqual(['sweep-live', 'sweep-old']);
+			// 'sweep-old' stopped calling: its window ended two hours ago.
+			await adminQuery(`UPDATE "${schema}".${RATE_LIMIT_TABLE} SET expire = $1 WHERE key LIKE '%sweep-old'`, [Date.now() - 2 * 3_600_000]);
+			expect(await limits.sweep()).toBe(1);
+			expect(await rows()).toEqual(['sweep-live']);
+			// Half an hour on, the live row's window ended less than an hour before: it stays.
+			expect(await limits.sweep(Date.now() + 30 * 60_000)).toBe(0);
+			expect(await rows()).toEqual(['sweep-live']);
+		} finally {
+			await limits.close();
 		}
 	});
 });

@@ -37,11 +37,16 @@ export interface CallLimiter {
 
 /** Table of the shared counters (in the configured schema). */
 export const RATE_LIMIT_TABLE = 'rate_limits';
+/** How often the limiter rows of keys that stopped calling are swept, and how long after their window ends. */
+const SWEEP_EVERY_MS = 600_000;
+const SWEEP_AFTER_MS = 3_600_000;
 
 export interface SharedLimits {
 	byName: AttemptCounter;
 	byAddress: AttemptCounter;
 	syncEvents: CallLimiter;
+	/** Delete the rows of keys whose window ended over an hour before `now` (run every 10 minutes); resolves with how many. */
+	sweep(now?: number): Promise<number>;
 	close(): Promise<void>;
 }
 
@@ -77,11 +82,13 @@ export function createPgLimits(options: {
 	const windowS = options.windowS ?? 60;
 	const { perSecond, burst } = options.syncEvents;
 	// Rows of keys that stopped calling: swept every 10 minutes once an hour past their window.
+	const sweepExpired = async (now = Date.now()) => (await pool.query(`DELETE FROM ${RATE_LIMIT_TABLE} WHERE expire < $1`, [now - SWEEP_AFTER_MS])).rowCount ?? 0;
 	const sweep = setInterval(() => {
-		pool.query(`DELETE FROM ${RATE_LIMIT_TABLE} WHERE expire < $1`, [Date.now() - 3_600_000]).catch((err: unknown) => options.onError?.(err));
-	}, 600_000);
+		sweepExpired().catch((err: unknown) => options.onError?.(err));
+	}, SWEEP_EVERY_MS);
 	sweep.unref();
 	return {
+		sweep: sweepExpired,
 		byName: new PgAttempts(limiter('signin_name', options.perName, windowS)),
 		byAddress: new PgAttempts(limiter('signin_addr', options.perAddress, windowS)),
 		syncEvents: new PgCalls(limiter('sync_events', burst, burst / perSecond), options.syncEvents),
