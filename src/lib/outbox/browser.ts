@@ -111,23 +111,17 @@ export function createBrowserOutbox<A extends ActionMap = ActionMap>(options: Br
 		}
 	});
 	outboxRef = outbox;
-	if (tokens) {
-		// A token belongs to one user: another user (or nobody) starts without it.
+	if (tokens || userTabs) {
+		// Per user: a socket token (another user, or nobody, starts without it) and the tabs' leadership
+		// (step down, switch the queue, then compete for the new user's lock).
 		const setUser = outbox.setUser.bind(outbox);
 		(outbox as { setUser: Outbox<A>['setUser'] }).setUser = async (next: OutboxUser | string | null) => {
 			const id = next === null ? null : typeof next === 'string' ? next : next.id;
-			if (id !== outbox.user?.id || id === null) tokens.clear();
+			const switching = id !== outbox.user?.id;
+			if (tokens && (switching || id === null)) tokens.clear();
+			if (userTabs && switching) userTabs.switchTo(null);
 			await setUser(next);
-		};
-	}
-	if (userTabs) {
-		// Leadership is per user: step down, switch the queue, then compete for the new user's lock.
-		const setUser = outbox.setUser.bind(outbox);
-		(outbox as { setUser: Outbox<A>['setUser'] }).setUser = async (next: OutboxUser | string | null) => {
-			const id = next === null ? null : typeof next === 'string' ? next : next.id;
-			if (id !== outbox.user?.id) userTabs.switchTo(null);
-			await setUser(next);
-			userTabs.switchTo(id);
+			userTabs?.switchTo(id);
 		};
 	}
 	if (user !== undefined && user !== null) void outbox.setUser(user);

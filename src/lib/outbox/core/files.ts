@@ -122,6 +122,13 @@ export function uploadFailure(file: Pick<ItemFile, 'name' | 'size'>, result: Exc
 	};
 }
 
+/** An item whose files cannot be sent at all (no uploader, or the stored bytes are gone): it fails for good. */
+export function unsendableFiles(why: 'no-uploader' | 'lost-copy', file: Pick<ItemFile, 'name'>): Failure {
+	const message =
+		why === 'no-uploader' ? 'this action carries files but no uploader is configured (deps.uploader)' : `the local copy of "${file.name}" is gone; attach it again`;
+	return { kind: 'error', verdict: 'fail', reason: 'invalid', message };
+}
+
 /** A sentence for a refused upload, from its HTTP status. */
 export function uploadRefusalMessage(file: Pick<ItemFile, 'name' | 'size'>, status: number): string {
 	if (status === 413) return `"${file.name}" is too large to upload`;

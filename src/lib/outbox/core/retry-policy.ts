@@ -106,3 +106,12 @@ function jitter(bound: number, random: () => number): number {
 	const unit = r >= 0 && r < 1 ? r : 0;
 	return Math.floor(unit * bound);
 }
+
+/**
+ * How long after a sync routine could not finish (a timeout, a lost page) it
+ * is run again, when nothing else (a reply, a join, a change) runs it sooner.
+ */
+export const SYNC_RETRY_MS = 2000;
+
+/** How long after the server closed a wanted channel it is joined again (a server that closes every join is not hammered). */
+export const REJOIN_AFTER_CLOSE_MS = 1000;

@@ -23,6 +23,7 @@ import { createEmitter, outboxEvent } from '../core/events.js';
 import { classifyReply } from '../core/classify.js';
 import { errorOutcome } from '../core/outcomes.js';
 import { isLaneFlushed } from '../core/plan.js';
+import { REJOIN_AFTER_CLOSE_MS, SYNC_RETRY_MS } from '../core/retry-policy.js';
 import type { Outcome, QueueItem } from '../core/queue-item.js';
 import type { QueueResult } from '../core/queue.js';
 import type { SessionEvent, SessionState } from '../core/session.js';
@@ -61,14 +62,6 @@ export function createOutbox<A extends ActionMap = ActionMap>(options: OutboxOpt
 	return outbox;
 }
 
-/**
- * How long after a sync routine could not finish (a timeout, a lost page) it
- * is run again, when nothing else (a reply, a join, a change) runs it sooner.
- */
-export const SYNC_RETRY_MS = 2000;
-
-/** How long after the server closed a wanted channel it is joined again (a server that closes every join is not hammered). */
-export const REJOIN_AFTER_CLOSE_MS = 1000;
 
 export class Engine {
 	readonly o: ResolvedOptions;

@@ -1,5 +1,5 @@
 /** The runtime: `createOutbox` and what it hands out. */
-export { createOutbox, REJOIN_AFTER_CLOSE_MS, SYNC_RETRY_MS } from './engine.js';
+export { createOutbox } from './engine.js';
 export type { Outbox, OutboxError, AddOptions, ItemOf, StorageState, UploadsInFlight } from './types.js';
 export { FilesNotStorableError } from './types.js';
 export type { OutboxOptions, OutboxUser } from './options.js';

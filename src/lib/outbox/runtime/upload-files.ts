@@ -5,7 +5,7 @@
  * upload as it lands, and say how it ended. Deciding what a failure means is
  * the core's (`uploadFailure`, then the reducer's retry policy).
  */
-import { pendingUploads, uploadFailure, type UploadedFile, type UploadProgress } from '../core/files.js';
+import { pendingUploads, unsendableFiles, uploadFailure, type UploadedFile, type UploadProgress } from '../core/files.js';
 import type { Failure, QueueItem } from '../core/queue-item.js';
 import type { Uploader } from '../ports.js';
 
@@ -32,13 +32,9 @@ export async function uploadItemFiles(item: QueueItem, uploader: Uploader | unde
 	const files = item.files ?? [];
 	for (const index of pendingUploads(item)) {
 		const file = files[index]!;
-		if (!uploader) {
-			return { kind: 'failed', failure: { kind: 'error', verdict: 'fail', reason: 'invalid', message: 'this action carries files but no uploader is configured (deps.uploader)' } };
-		}
-		if (!(file.blob instanceof Blob)) {
-			// Stored by a driver that lost the bytes: nothing can send it.
-			return { kind: 'failed', failure: { kind: 'error', verdict: 'fail', reason: 'invalid', message: `the local copy of "${file.name}" is gone; attach it again` } };
-		}
+		if (!uploader) return { kind: 'failed', failure: unsendableFiles('no-uploader', file) };
+		// Stored by a driver that lost the bytes: nothing can send it.
+		if (!(file.blob instanceof Blob)) return { kind: 'failed', failure: unsendableFiles('lost-copy', file) };
 		hooks.progress?.(index, { loaded: 0, total: file.size });
 		let result;
 		try {

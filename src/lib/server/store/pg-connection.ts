@@ -84,3 +84,21 @@ export function connectError(who: string, connectionString: string, cause: unkno
 		{ cause }
 	);
 }
+
+/** Run `work` in one transaction opened with `begin`: COMMIT when it resolves, ROLLBACK when it throws. */
+export async function inTransaction<T>(pool: pg.Pool, begin: string, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+	const client = await pool.connect();
+	let broken: Error | undefined;
+	try {
+		await client.query(begin);
+		const result = await work(client);
+		await client.query('COMMIT');
+		return result;
+	} catch (error) {
+		// A client that cannot even roll back is dropped from the pool.
+		await client.query('ROLLBACK').catch((e: Error) => (broken = e));
+		throw error;
+	} finally {
+		client.release(broken);
+	}
+}

@@ -3,8 +3,9 @@
  * `schema_migrations`. A migration is never edited once shipped, only
  * appended. The tables mirror the SQLite store's (`sqlite-migrations.ts`).
  */
-import type pg from 'pg';
-import { quoteIdent } from './pg-connection.js';
+import pg from 'pg';
+import type { Logger } from '../logger.js';
+import { checkConnectionOptions, clientConfig, connectError, quoteIdent, type PgConnectionOptions } from './pg-connection.js';
 
 export const MIGRATIONS: readonly string[] = [
 	// 1: users, revoked tokens, rooms, messages, idempotency records, read markers.
@@ -167,4 +168,37 @@ export async function migrate(client: pg.ClientBase, schema: string): Promise<vo
 		await client.query('ROLLBACK').catch(() => {});
 		throw error;
 	}
+}
+
+/**
+ * A pool on `schema` whose tables are migrated (the schema created when
+ * missing), for the store and the upload store alike. Idle clients whose
+ * server went away are logged (unhandled, they would crash the process).
+ * Rejects with `connectError` when PostgreSQL cannot be reached.
+ */
+export async function openMigratedPool(
+	who: string,
+	options: PgConnectionOptions & { poolSize?: number; logger?: Pick<Logger, 'error'> },
+	purpose: string,
+	defaultPoolSize: number
+): Promise<{ pool: pg.Pool; schema: string }> {
+	const schema = checkConnectionOptions(who, options);
+	const { connectionString, poolSize = defaultPoolSize, logger = { error: (obj, msg) => console.error(msg, obj) } } = options;
+	if (!Number.isInteger(poolSize) || poolSize < 1) throw new TypeError(`poolSize must be an integer ≥ 1, got ${poolSize}`);
+	const pool = new pg.Pool({ ...clientConfig(connectionString, schema, `outbox-${purpose} ${schema}`), max: poolSize });
+	pool.on('error', (err) => logger.error({ err }, `postgres pool (${purpose}): idle connection failed`));
+	try {
+		const client = await pool.connect().catch((cause: unknown) => {
+			throw connectError(who, connectionString, cause);
+		});
+		try {
+			await migrate(client, schema);
+		} finally {
+			client.release();
+		}
+	} catch (error) {
+		await pool.end();
+		throw error;
+	}
+	return { pool, schema };
 }

@@ -15,8 +15,8 @@ import pg from 'pg';
 import type { Logger } from '../logger.js';
 import { createChatStore } from './chat-store.js';
 import { IdempotencyRace, pgActionQueries } from './pg-actions.js';
-import { checkConnectionOptions, clientConfig, connectError, type PgConnectionOptions } from './pg-connection.js';
-import { migrate } from './pg-migrations.js';
+import { inTransaction, type PgConnectionOptions } from './pg-connection.js';
+import { openMigratedPool } from './pg-migrations.js';
 import { run, toMessage, toStoredUser, type MessageRow, type Queryable, type RoomCounters, type UserRow } from './pg-statements.js';
 import type { ChatStore } from './port.js';
 import type { RoomSummary, StoreQueries } from './queries.js';
@@ -41,43 +41,8 @@ const READ_SNAPSHOT = 'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY';
  * const store = await createPgStore({ connectionString: process.env.DATABASE_URL!, schema: 'outbox' });
  */
 export async function createPgStore(options: PgStoreOptions): Promise<ChatStore> {
-	const schema = checkConnectionOptions('createPgStore', options);
-	const { connectionString, poolSize = 10, logger = { error: (obj, msg) => console.error(msg, obj) } } = options;
-	if (!Number.isInteger(poolSize) || poolSize < 1) throw new TypeError(`poolSize must be an integer ≥ 1, got ${poolSize}`);
-
-	const pool = new pg.Pool({ ...clientConfig(connectionString, schema, `outbox-store ${schema}`), max: poolSize });
-	// An idle client whose server went away emits here; unhandled, it would crash the process.
-	pool.on('error', (err) => logger.error({ err }, 'postgres pool: idle connection failed'));
-	try {
-		const client = await pool.connect().catch((cause: unknown) => {
-			throw connectError('createPgStore', connectionString, cause);
-		});
-		try {
-			await migrate(client, schema);
-		} finally {
-			client.release();
-		}
-	} catch (error) {
-		await pool.end();
-		throw error;
-	}
-
-	async function transaction<T>(begin: string, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
-		const client = await pool.connect();
-		let broken: Error | undefined;
-		try {
-			await client.query(begin);
-			const result = await work(client);
-			await client.query('COMMIT');
-			return result;
-		} catch (error) {
-			// A client that cannot even roll back is dropped from the pool.
-			await client.query('ROLLBACK').catch((e: Error) => (broken = e));
-			throw error;
-		} finally {
-			client.release(broken);
-		}
-	}
+	const { pool } = await openMigratedPool('createPgStore', options, 'store', 10);
+	const transaction = <T>(begin: string, work: (client: pg.PoolClient) => Promise<T>) => inTransaction(pool, begin, work);
 
 	const poolQueries = pgQueries(pool);
 	return createChatStore({

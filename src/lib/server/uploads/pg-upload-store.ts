@@ -7,11 +7,11 @@
 import { createReadStream } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { Readable } from 'node:stream';
-import pg from 'pg';
 import type { Logger } from '../logger.js';
-import { checkConnectionOptions, clientConfig, connectError, type PgConnectionOptions } from '../store/pg-connection.js';
-import { migrate } from '../store/pg-migrations.js';
-import type { CommitOutcome, QuotaUse, UploadRecord, UploadStore } from './port.js';
+import { inTransaction, type PgConnectionOptions } from '../store/pg-connection.js';
+import { openMigratedPool } from '../store/pg-migrations.js';
+import type { CommitOutcome, UploadRecord, UploadStore } from './port.js';
+import { COLUMNS, toRecord, toUse, type UploadRow } from './rows.js';
 
 export interface PgUploadStoreOptions extends PgConnectionOptions {
 	/** Most connections (default 4): uploads should not starve the chat store's pool. */
@@ -22,18 +22,7 @@ export interface PgUploadStoreOptions extends PgConnectionOptions {
 /** Bytes per `upload_chunks` row. */
 export const CHUNK_BYTES = 256 * 1024;
 
-interface Row {
-	id: string;
-	owner_id: string;
-	key: string;
-	name: string;
-	type: string;
-	size: number;
-	sha256: string;
-	created_at: number;
-}
-
-const COLUMNS = 'id, owner_id, key, name, type, size, sha256, created_at';
+const BY_KEY = `SELECT ${COLUMNS} FROM uploads WHERE owner_id = $1 AND key = $2`;
 const QUOTA_USE =
 	'SELECT coalesce(sum(size), 0)::bigint AS bytes, min(created_at) AS oldest_at FROM uploads WHERE owner_id = $1 AND created_at >= $2';
 
@@ -42,44 +31,19 @@ const QUOTA_USE =
  * const uploads = await createPgUploadStore({ connectionString: process.env.DATABASE_URL!, schema: 'outbox' });
  */
 export async function createPgUploadStore(options: PgUploadStoreOptions): Promise<UploadStore> {
-	const schema = checkConnectionOptions('createPgUploadStore', options);
-	const { connectionString, poolSize = 4, logger = { error: (obj, msg) => console.error(msg, obj) } } = options;
-	if (!Number.isInteger(poolSize) || poolSize < 1) throw new TypeError(`poolSize must be an integer ≥ 1, got ${poolSize}`);
-	const pool = new pg.Pool({ ...clientConfig(connectionString, schema, `outbox-uploads ${schema}`), max: poolSize });
-	pool.on('error', (err) => logger.error({ err }, 'postgres pool (uploads): idle connection failed'));
-	try {
-		const client = await pool.connect().catch((cause: unknown) => {
-			throw connectError('createPgUploadStore', connectionString, cause);
-		});
-		try {
-			await migrate(client, schema);
-		} finally {
-			client.release();
-		}
-	} catch (error) {
-		await pool.end();
-		throw error;
-	}
+	const { pool } = await openMigratedPool('createPgUploadStore', options, 'uploads', 4);
 
-	const one = async (text: string, values: unknown[]) => (await pool.query<Row>(text, values)).rows[0];
+	const one = async (text: string, values: unknown[]) => (await pool.query<UploadRow>(text, values)).rows[0];
 
-	async function commitRecord(record: UploadRecord, stagedPath: string, quota: { sinceMs: number; maxBytes: number }): Promise<CommitOutcome> {
-		const client = await pool.connect();
-		let broken: Error | undefined;
-		try {
-			await client.query('BEGIN');
+	function commitRecord(record: UploadRecord, stagedPath: string, quota: { sinceMs: number; maxBytes: number }): Promise<CommitOutcome> {
+		// A found key or a full quota ends the transaction having written nothing (its COMMIT releases the lock).
+		return inTransaction(pool, 'BEGIN', async (client): Promise<CommitOutcome> => {
 			// One owner's commits in turn, on every node: the key and quota checks below see each other.
 			await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`outbox.upload.${record.ownerId}`]);
-			const existing = (await client.query<Row>(`SELECT ${COLUMNS} FROM uploads WHERE owner_id = $1 AND key = $2`, [record.ownerId, record.key])).rows[0];
-			if (existing) {
-				await client.query('ROLLBACK');
-				return { status: 'existing', upload: toRecord(existing) };
-			}
+			const existing = (await client.query<UploadRow>(BY_KEY, [record.ownerId, record.key])).rows[0];
+			if (existing) return { status: 'existing', upload: toRecord(existing) };
 			const use = toUse((await client.query(QUOTA_USE, [record.ownerId, quota.sinceMs])).rows[0]);
-			if (use.bytes + record.size > quota.maxBytes) {
-				await client.query('ROLLBACK');
-				return { status: 'over_quota', use };
-			}
+			if (use.bytes + record.size > quota.maxBytes) return { status: 'over_quota', use };
 			await client.query(`INSERT INTO uploads (${COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`, [
 				record.id,
 				record.ownerId,
@@ -94,19 +58,13 @@ export async function createPgUploadStore(options: PgUploadStoreOptions): Promis
 			for await (const chunk of createReadStream(stagedPath, { highWaterMark: CHUNK_BYTES })) {
 				await client.query('INSERT INTO upload_chunks (upload_id, n, data) VALUES ($1, $2, $3)', [record.id, n++, chunk]);
 			}
-			await client.query('COMMIT');
 			return { status: 'created', upload: record };
-		} catch (error) {
-			await client.query('ROLLBACK').catch((e: Error) => (broken = e));
-			throw error;
-		} finally {
-			client.release(broken);
-		}
+		});
 	}
 
 	return {
 		async findByKey(ownerId, key) {
-			const row = await one(`SELECT ${COLUMNS} FROM uploads WHERE owner_id = $1 AND key = $2`, [ownerId, key]);
+			const row = await one(BY_KEY, [ownerId, key]);
 			return row ? toRecord(row) : null;
 		},
 		async findById(id) {
@@ -166,19 +124,4 @@ export async function createPgUploadStore(options: PgUploadStoreOptions): Promis
 	};
 }
 
-function toRecord(row: Row): UploadRecord {
-	return {
-		id: row.id,
-		ownerId: row.owner_id,
-		key: row.key,
-		name: row.name,
-		type: row.type as UploadRecord['type'],
-		size: row.size,
-		sha256: row.sha256,
-		createdAt: row.created_at
-	};
-}
 
-function toUse(row: { bytes: number; oldest_at: number | null } | undefined): QuotaUse {
-	return { bytes: row?.bytes ?? 0, oldestAt: row?.oldest_at ?? null };
-}

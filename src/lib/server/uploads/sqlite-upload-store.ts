@@ -11,7 +11,8 @@ import { createReadStream } from 'node:fs';
 import { mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { openDatabase } from '../store/sqlite-store.js';
-import type { CommitOutcome, QuotaUse, UploadRecord, UploadStore } from './port.js';
+import type { CommitOutcome, UploadRecord, UploadStore } from './port.js';
+import { COLUMNS, toRecord, toUse, type UploadRow } from './rows.js';
 
 export interface SqliteUploadStoreOptions {
 	/** The chat store's database file (the records name its users and messages). */
@@ -24,18 +25,6 @@ export interface SqliteUploadStoreOptions {
 /** File names in `dir` that are upload ids (the staging folder and anything else are left alone). */
 const ID_NAME_RE = /^[a-z0-9]{16,64}$/;
 
-interface Row {
-	id: string;
-	owner_id: string;
-	key: string;
-	name: string;
-	type: string;
-	size: number;
-	sha256: string;
-	created_at: number;
-}
-
-const COLUMNS = 'id, owner_id, key, name, type, size, sha256, created_at';
 
 /**
  * @example
@@ -114,8 +103,8 @@ export async function createSqliteUploadStore(options: SqliteUploadStoreOptions)
 
 function statements(db: Database.Database) {
 	return {
-		byKey: db.prepare<[string, string], Row>(`SELECT ${COLUMNS} FROM uploads WHERE owner_id = ? AND key = ?`),
-		byId: db.prepare<[string], Row>(`SELECT ${COLUMNS} FROM uploads WHERE id = ?`),
+		byKey: db.prepare<[string, string], UploadRow>(`SELECT ${COLUMNS} FROM uploads WHERE owner_id = ? AND key = ?`),
+		byId: db.prepare<[string], UploadRow>(`SELECT ${COLUMNS} FROM uploads WHERE id = ?`),
 		quotaUse: db.prepare<[string, number], { bytes: number; oldest_at: number | null }>(
 			'SELECT coalesce(sum(size), 0) AS bytes, min(created_at) AS oldest_at FROM uploads WHERE owner_id = ? AND created_at >= ?'
 		),
@@ -138,22 +127,7 @@ function statements(db: Database.Database) {
 	};
 }
 
-function toRecord(row: Row): UploadRecord {
-	return {
-		id: row.id,
-		ownerId: row.owner_id,
-		key: row.key,
-		name: row.name,
-		type: row.type as UploadRecord['type'],
-		size: row.size,
-		sha256: row.sha256,
-		createdAt: row.created_at
-	};
-}
 
-function toUse(row: { bytes: number; oldest_at: number | null }): QuotaUse {
-	return { bytes: row.bytes, oldestAt: row.oldest_at };
-}
 
 /** fsync a folder, so a rename into it survives a power cut. */
 async function syncFolder(dir: string): Promise<void> {
