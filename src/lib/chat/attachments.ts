@@ -6,7 +6,9 @@
  * is there).
  */
 import type { UploadedFile, UploadsInFlight } from '../outbox/index.js';
-import { LIMITS, UPLOAD_TYPES, UPLOADS_PATH } from '../protocol/events.js';
+import { isImageType, LIMITS, UPLOAD_TYPES, UPLOADS_PATH } from '../protocol/events.js';
+
+export { isImageType };
 import type { ViewMessage } from './view.js';
 
 /** A file's status, as `data-status` shows it. */
@@ -30,7 +32,6 @@ export interface ViewAttachment {
 	image: boolean;
 }
 
-const IMAGE_TYPES: ReadonlySet<string> = new Set(['image/png', 'image/jpeg', 'image/gif', 'image/webp']);
 const ACCEPTED: ReadonlySet<string> = new Set(UPLOAD_TYPES);
 
 /** The `accept` of a file input: the types the server takes. */
@@ -41,10 +42,6 @@ export function uploadUrl(id: string): string {
 	return `${UPLOADS_PATH}/${encodeURIComponent(id)}`;
 }
 
-/** Whether a type is shown as a thumbnail. */
-export function isImageType(type: string): boolean {
-	return IMAGE_TYPES.has(type);
-}
 
 /** Human size: `12 B`, `3.4 KB`, `1.2 MB`. */
 export function formatSize(bytes: number): string {

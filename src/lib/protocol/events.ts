@@ -57,6 +57,13 @@ export const LIMITS = {
 export const UPLOAD_TYPES = ['image/png', 'image/jpeg', 'image/gif', 'image/webp', 'application/pdf', 'text/plain'] as const;
 export type UploadType = (typeof UPLOAD_TYPES)[number];
 
+const IMAGE_TYPES: ReadonlySet<string> = new Set(UPLOAD_TYPES.filter((type) => type.startsWith('image/')));
+
+/** Whether an upload type is an image (shown as a thumbnail, served inline). */
+export function isImageType(type: string): boolean {
+	return IMAGE_TYPES.has(type);
+}
+
 /** Path of the upload endpoint: `POST` a file here, `GET` it at `${UPLOADS_PATH}/<id>`. */
 export const UPLOADS_PATH = '/api/uploads';
 

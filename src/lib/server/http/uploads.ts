@@ -15,10 +15,9 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { pipeline } from 'node:stream/promises';
 import { create as contentDisposition } from 'content-disposition';
-import { UPLOADS_PATH, type User } from '../../protocol/index.js';
+import { isImageType, UPLOADS_PATH, type User } from '../../protocol/index.js';
 import type { Logger } from '../channels/types.js';
 import { downloadName } from '../uploads/file-name.js';
-import { isImage } from '../uploads/file-types.js';
 import { UploadRefusal, type UploadRecord } from '../uploads/port.js';
 import { ClientGone } from '../uploads/staging.js';
 import type { UploadService } from '../uploads/upload-service.js';
@@ -118,7 +117,7 @@ function servingHeaders(upload: UploadRecord, etag: string): Record<string, stri
 		'x-content-type-options': 'nosniff',
 		'content-security-policy': 'sandbox',
 		'content-disposition': contentDisposition(downloadName(upload.name, upload.type), {
-			type: isImage(upload.type) ? 'inline' : 'attachment'
+			type: isImageType(upload.type) ? 'inline' : 'attachment'
 		})
 	};
 }

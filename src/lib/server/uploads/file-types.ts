@@ -31,9 +31,6 @@ export const EXTENSIONS: Record<UploadType, string> = {
 	'text/plain': '.txt'
 };
 
-export function isImage(type: string): boolean {
-	return type.startsWith('image/');
-}
 
 /**
  * The upload type a `Content-Type` header names, or a 415 refusal. Parameters
