@@ -34,6 +34,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from '@playwright/test';
 import { ensureChromium } from '../scripts/chromium.js';
+import { loadPeers } from './lib/peers.js';
 import { result, type Result } from './lib/result.js';
 
 const N = Number(process.env.BENCH_KIT_ACTIONS ?? 10_000);
@@ -72,7 +73,8 @@ async function freePort(): Promise<number> {
 async function startServer(): Promise<{ url: string; child: ChildProcess; dataDir: string }> {
 	// Builds only when the build is missing or older than the sources (as `npm start`).
 	execFileSync(process.execPath, ['scripts/build.js', '--if-stale'], { stdio: 'inherit' });
-	const port = await freePort();
+	// BENCH_PORT: a fixed port (a shared machine's own range); else any free one.
+	const port = process.env.BENCH_PORT ? Number(process.env.BENCH_PORT) : await freePort();
 	const dataDir = mkdtempSync(join(tmpdir(), 'outbox-bench-kit-'));
 	const child = spawn(process.execPath, ['build/main.js'], {
 		env: {
@@ -258,12 +260,13 @@ async function kitRuns(url: string, executablePath: string): Promise<void> {
 	}
 }
 
-/** Open a bench page and wait until it has put its libraries on `window`. */
+/** Open an app page (/dev/kit) and put the peers' libraries on `window.__peers` (bench/lib/peers.ts). */
 async function openPeers(page: Page, url: string): Promise<void> {
-	await page.goto(url + '/dev/peers');
-	await page.waitForFunction(() => (window as never as { __peers?: unknown }).__peers !== undefined);
+	await page.goto(url + '/dev/kit');
+	await kitLoaded(page);
 	// The service worker serves the shell for the reload while offline.
 	await page.evaluate(() => navigator.serviceWorker.ready);
+	await loadPeers(page);
 }
 
 /**
@@ -414,7 +417,8 @@ async function tanstackRuns(browser: Browser, url: string): Promise<void> {
 	record(`TanStack Query: add ${PEER_N.toLocaleString('en')} offline, persisted (IndexedDB)`, PEER_N, addMs, 'enqueue');
 
 	await page.reload();
-	await page.waitForFunction(() => (window as never as { __peers?: unknown }).__peers !== undefined);
+	await kitLoaded(page);
+	await loadPeers(page);
 	await setUp();
 	const restored = await page.evaluate(() => (window as never as { __tq: any }).__tq.queryClient.getMutationCache().getAll().length);
 	if (restored !== PEER_N) throw new Error(`TanStack restored ${restored} of ${PEER_N} mutations`);

@@ -8,6 +8,7 @@
  * Actions are queued by the kit itself (`createBrowserOutbox` on the
  * /dev/sw bench page), so IndexedDB holds exactly what the app would write.
  */
+import { readFileSync } from 'node:fs';
 import { expect, test, type BrowserContext, type CDPSession, type Page } from './fixtures/test.js';
 import { createAppServer, type AppServer } from './fixtures/app-server';
 import { createPeer, type Peer } from './fixtures/peer';
@@ -100,6 +101,46 @@ test('the worker precaches the build and a reload while offline still renders th
 	} finally {
 		await server.start();
 	}
+	await context.close();
+});
+
+/**
+ * Strings that survive minification in every bundle holding the bench's peer
+ * libraries (bench/peers/entry.ts): the bench builds and injects those itself,
+ * so users' browsers never download them.
+ */
+const BENCH_ONLY_MARKERS = [
+	{ file: 'node_modules/idb-keyval/dist/index.js', marker: 'keyval-store' },
+	{ file: 'node_modules/@tanstack/query-core/build/modern/utils.js', marker: 'Missing queryFn' },
+	{ file: 'node_modules/@tanstack/query-core/build/modern/retryer.js', marker: 'CancelledError' },
+	{ file: 'node_modules/@tanstack/query-async-storage-persister/build/modern/index.js', marker: 'REACT_QUERY_OFFLINE_CACHE' }
+];
+
+test('the worker precaches no bench-only code (no TanStack Query, no idb-keyval)', async ({ browser }) => {
+	// Each marker is really in its library, so a chunk bundling it would hold it.
+	for (const { file, marker } of BENCH_ONLY_MARKERS) expect(readFileSync(file, 'utf8'), file).toContain(marker);
+	const context = await browser.newContext();
+	const page = await openBench(context);
+	const found = await page.evaluate(async (markers) => {
+		const name = (await caches.keys()).find((key) => key.startsWith('outbox-assets-'));
+		if (!name) return null;
+		const cache = await caches.open(name);
+		const scripts: string[] = [];
+		const hits: string[] = [];
+		for (const request of await cache.keys()) {
+			const path = new URL(request.url).pathname;
+			if (!path.endsWith('.js')) continue;
+			scripts.push(path);
+			const text = await (await cache.match(request))!.text();
+			for (const marker of markers) if (text.includes(marker)) hits.push(`${path}: ${marker}`);
+		}
+		return { scripts, hits };
+	}, BENCH_ONLY_MARKERS.map((m) => m.marker));
+	expect(found).not.toBeNull();
+	// The app's own code is there (the check looked at something)...
+	expect(found!.scripts.length).toBeGreaterThan(5);
+	// ...and none of the bench's.
+	expect(found!.hits).toEqual([]);
 	await context.close();
 });
 
