@@ -60,6 +60,16 @@ function table(record) {
 		return [...heading(record), row(['bundle', 'minified KB', 'gzip KB', 'limit']), rule(4),
 			...results.map((r) => row([r.name, r.minifiedKb, r.gzipKb, r.limitKb === null ? '' : `≤ ${r.limitKb} KB ${r.gzipKb <= r.limitKb ? '(met)' : '(NOT met)'}`]))].join('\n');
 	}
+	if (results.every((r) => r.kind === 'big-room')) {
+		const lines = [...heading(record), row(['case', 'value', 'target']), rule(3),
+			...results.map((r) => row([r.name, `${r.value} ${r.unit}`, r.target === undefined ? '' : `${r.target} ${r.met ? '(met)' : '(NOT met)'}`]))];
+		const histogram = results.find((r) => r.histogram)?.histogram;
+		if (histogram) {
+			writeFileSync(`bench/results/${record.bench}.svg`, frameChart(record, histogram));
+			lines.push('', `![${record.bench}: frames by duration while scrolling](bench/results/${record.bench}.svg)`);
+		}
+		return lines.join('\n');
+	}
 	const peers = results.some((r) => r.vsKit !== undefined);
 	const lines = [...heading(record), row(['case', 'messages', 'seconds', 'msg/s', ...(peers ? ['time per action vs the kit'] : [])]), rule(peers ? 5 : 4),
 		...results.map((r) => row([r.name, r.messages, r.seconds, r.perSecond.toLocaleString('en'), ...(peers ? [r.vsKit === undefined ? '' : `${r.vsKit}×`] : [])]))];
@@ -89,6 +99,29 @@ function chart(record) {
 	return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" font-family="system-ui, sans-serif" font-size="12">` +
 		`<rect width="100%" height="100%" fill="#fff"/>` +
 		`<text x="8" y="20" font-size="14" font-weight="600">${escape(record.bench)}: time per action (µs, shorter is better), ${escape(record.date.slice(0, 10))}</text>` +
+		rows.join('') + '</svg>\n';
+}
+
+/** Bars (SVG) of frames by duration bucket: the frame interval and the main thread's work per frame, side by side. */
+function frameChart(record, histogram) {
+	const escape = (text) => String(text).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+	const max = Math.max(1, ...histogram.flatMap((b) => [b.intervals, b.work]));
+	const [labelW, barW, rowH, top] = [110, 420, 34, 58];
+	const width = labelW + barW + 90;
+	const height = top + histogram.length * rowH + 12;
+	const bar = (y, count, fill) => {
+		const w = count === 0 ? 0 : Math.max(1, (Math.log10(count + 1) / Math.log10(max + 1)) * barW);
+		return `<rect x="${labelW}" y="${y}" width="${w.toFixed(1)}" height="12" fill="${fill}"/><text x="${labelW + w + 6}" y="${y + 10}">${count.toLocaleString('en')}</text>`;
+	};
+	const rows = histogram.map((b, i) => {
+		const y = top + i * rowH;
+		return `<text x="${labelW - 8}" y="${y + 18}" text-anchor="end">${escape(b.label)} ms</text>` + bar(y + 2, b.intervals, '#2563eb') + bar(y + 16, b.work, '#9ca3af');
+	});
+	return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" font-family="system-ui, sans-serif" font-size="12">` +
+		`<rect width="100%" height="100%" fill="#fff"/>` +
+		`<text x="8" y="20" font-size="14" font-weight="600">${escape(record.bench)}: frames by duration while scrolling (log scale), ${escape(record.date.slice(0, 10))}</text>` +
+		`<rect x="8" y="32" width="12" height="12" fill="#2563eb"/><text x="26" y="42">interval between frames</text>` +
+		`<rect x="190" y="32" width="12" height="12" fill="#9ca3af"/><text x="208" y="42">main-thread work in the frame</text>` +
 		rows.join('') + '</svg>\n';
 }
 
