@@ -13,26 +13,18 @@ export const DEFAULT_ROW_ESTIMATE = 72;
  * the total height. Rows without a measurement count as `estimate`.
  */
 export function rowOffsets(
-	keys: readonly string[],
+	rows: readonly { readonly key: string }[],
 	heights: ReadonlyMap<string, number>,
 	estimate: number
 ): Float64Array {
-	const offsets = new Float64Array(keys.length + 1);
+	const offsets = new Float64Array(rows.length + 1);
 	let y = 0;
-	for (let i = 0; i < keys.length; i++) {
+	for (let i = 0; i < rows.length; i++) {
 		offsets[i] = y;
-		y += heights.get(keys[i] as string) ?? estimate;
+		y += heights.get((rows[i] as { key: string }).key) ?? estimate;
 	}
-	offsets[keys.length] = y;
+	offsets[rows.length] = y;
 	return offsets;
-}
-
-/** The mean of the measured heights, or `fallback` when none is known yet. */
-export function estimateRowHeight(heights: ReadonlyMap<string, number>, fallback = DEFAULT_ROW_ESTIMATE): number {
-	if (heights.size === 0) return fallback;
-	let sum = 0;
-	for (const h of heights.values()) sum += h;
-	return sum / heights.size;
 }
 
 /** The index of the row that contains `y` (clamped to the rows). Binary search. */

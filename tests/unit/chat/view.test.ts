@@ -121,6 +121,23 @@ describe('optimistic view', () => {
 		expect(third[2]).toBe(first[2]);
 	});
 
+	it('keeps every row object of a 10,000-message room when an older page is prepended, and when an overlay comes and goes', () => {
+		const c = createConfirmed(Array.from({ length: 10_000 }, (_, i) => message({ seq: 51 + i })));
+		const first = buildView(c, [], { user: ME });
+		applyServerMessages(c, Array.from({ length: 50 }, (_, i) => message({ seq: 1 + i })));
+		const second = buildView(c, [], { user: ME, previous: first });
+		expect(second).toHaveLength(10_050);
+		expect(second.slice(50).every((row, i) => row === first[i])).toBe(true);
+		// An edit overlaid on one row: a new object for it only; gone again: its old object is back.
+		const edited = buildView(c, [edit('e1', 'm60', 'new', 1)], { user: ME, previous: second });
+		expect(edited[59]).not.toBe(second[59]);
+		expect(edited[59]?.body).toBe('new');
+		expect(edited.filter((row, i) => row !== second[i])).toHaveLength(1);
+		const back = buildView(c, [], { user: ME, previous: edited });
+		expect(back[59]).toBe(second[59]);
+		expect(back.filter((row, i) => row !== second[i])).toHaveLength(0);
+	});
+
 	it('keeps the row key stable from pending to sent (no remount, no flicker)', () => {
 		const c = createConfirmed();
 		const pending = buildView(c, [send('p1', 'hi')], { user: ME });
