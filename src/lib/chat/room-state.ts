@@ -37,6 +37,17 @@ export interface RoomStateOptions {
 	pushTimeoutMs: number;
 }
 
+interface Snapshot {
+	cursor: string;
+	messages: Message[];
+	syncedAt: number | null;
+}
+
+/** Same cursor, time and message objects (messages are immutable: a change is a new object). */
+function sameSnapshot(a: Snapshot | null, b: Snapshot): boolean {
+	return a !== null && a.cursor === b.cursor && a.syncedAt === b.syncedAt && a.messages.length === b.messages.length && a.messages.every((m, i) => m === b.messages[i]);
+}
+
 export class RoomState {
 	readonly topic: Topic;
 	confirmed: ConfirmedMessages = createConfirmed();
@@ -55,6 +66,8 @@ export class RoomState {
 	#pageWaiter: ((page: SyncPage | null) => void) | null = null;
 	#stops: Unsubscribe[] = [];
 	#saveScheduled = false;
+	/** The snapshot written last by this state (not re-written while it is the same). */
+	#saved: Snapshot | null = null;
 
 	constructor(options: RoomStateOptions) {
 		this.#o = options;
@@ -106,6 +119,7 @@ export class RoomState {
 	/** Forget everything (user switch); then load the new user's snapshot. */
 	reset(): void {
 		this.#epoch++;
+		this.#saved = null;
 		this.confirmed = createConfirmed();
 		this.cursor = null;
 		this.hasMore = false;
@@ -248,6 +262,9 @@ export class RoomState {
 			this.#saveScheduled = false;
 			if (epoch !== this.#epoch || this.#o.outbox.user?.id !== user.id || this.cursor === null) return;
 			const snapshot = { cursor: this.cursor, messages: this.confirmed.order.slice(-this.#o.snapshotLimit), syncedAt: this.syncedAt };
+			// An older page loaded changes nothing of the newest messages: no write (a big room loads 200 of them).
+			if (sameSnapshot(this.#saved, snapshot)) return;
+			this.#saved = snapshot;
 			// A snapshot is a cache: losing one write costs a longer sync, not data.
 			this.#o.outbox.meta.set(snapshotKey(this.topic.name), snapshot).catch(() => {});
 		});

@@ -147,6 +147,33 @@ describe('room facade', () => {
 		expect(room.hasMore).toBe(false);
 	});
 
+	it('does not rewrite a full snapshot for older pages (its newest messages did not change), and does for a new message', async () => {
+		const world = new World();
+		for (let i = 1; i <= 120; i++) world.model.post('lobby', 'bob', `m${i}`);
+		const tab = world.tab('ann', {}, { historyLimit: 50, snapshotLimit: 50 });
+		await tab.outbox.ready;
+		const room = tab.chat.room(ROOM);
+		await world.until(() => room.view.get().ready, 1000, 'ready');
+		await world.run(50);
+		const writes: unknown[] = [];
+		const write = world.storage.write.bind(world.storage);
+		world.storage.write = (namespace, change) => {
+			const snapshot = change.meta?.[`room-snapshot:${ROOM}`];
+			if (snapshot !== undefined) writes.push(snapshot);
+			return write(namespace, change);
+		};
+		const older = room.loadOlder();
+		await world.run(50);
+		expect(await older).toBe(50);
+		expect(room.messages).toHaveLength(100);
+		expect(writes).toHaveLength(0);
+		world.model.post('lobby', 'bob', 'new');
+		await world.until(() => room.messages.length === 101, 2000, 'pushed');
+		await world.run(50);
+		expect(writes).toHaveLength(1);
+		expect((writes[0] as { messages: { body: string }[] }).messages.at(-1)?.body).toBe('new');
+	});
+
 	it('shows the last-seen messages from the stored snapshot after a restart, offline', async () => {
 		const world = new World();
 		world.model.post('lobby', 'bob', 'seen before');
