@@ -27,13 +27,9 @@
  * Needs the build (`npm run build`, run here when missing) and a Chromium
  * (scripts/chromium.js finds or installs one).
  */
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { chromium, type Browser, type Page } from '@playwright/test';
 import { ensureChromium } from '../scripts/chromium.js';
+import { signIn, startServer } from './lib/app-server.js';
 import { loadPeers } from './lib/peers.js';
 import { result, type Result } from './lib/result.js';
 
@@ -57,59 +53,6 @@ function record(name: string, messages: number, ms: number, against?: 'enqueue' 
 		console.log(`  ${against}: ${made.vsKit}× the kit's time per action`);
 	}
 	results.push(made);
-}
-
-async function freePort(): Promise<number> {
-	return new Promise((resolve, reject) => {
-		const server = createServer();
-		server.once('error', reject);
-		server.listen(0, '127.0.0.1', () => {
-			const address = server.address();
-			server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-		});
-	});
-}
-
-async function startServer(): Promise<{ url: string; child: ChildProcess; dataDir: string }> {
-	// Builds only when the build is missing or older than the sources (as `npm start`).
-	execFileSync(process.execPath, ['scripts/build.js', '--if-stale'], { stdio: 'inherit' });
-	// BENCH_PORT: a fixed port (a shared machine's own range); else any free one.
-	const port = process.env.BENCH_PORT ? Number(process.env.BENCH_PORT) : await freePort();
-	const dataDir = mkdtempSync(join(tmpdir(), 'outbox-bench-kit-'));
-	const child = spawn(process.execPath, ['build/main.js'], {
-		env: {
-			...process.env,
-			PORT: String(port),
-			HOST: '127.0.0.1',
-			DATA_DIR: dataDir,
-			LOG_LEVEL: 'warn',
-			OUTBOX_DEV_PAGES: '1',
-			// One push per action for the peers (see the header); the kit is far below the default anyway.
-			SOCKET_RATE_PER_S: '1000000',
-			SOCKET_RATE_BURST: '1000000'
-		},
-		stdio: ['ignore', 'ignore', 'inherit']
-	});
-	const url = `http://127.0.0.1:${port}`;
-	for (let i = 0; i < 200; i++) {
-		try {
-			if ((await fetch(url + '/api/session')).status === 401) return { url, child, dataDir };
-		} catch {
-			// not listening yet
-		}
-		await new Promise((r) => setTimeout(r, 100));
-	}
-	child.kill();
-	throw new Error('the app server did not start');
-}
-
-async function signIn(url: string, name: string) {
-	const res = await fetch(url + '/api/session', {
-		method: 'POST',
-		headers: { 'content-type': 'application/json' },
-		body: JSON.stringify({ name, password: `pw-${name}` })
-	});
-	return (await res.json()) as { token: string; user: { id: string; name: string } };
 }
 
 type Session = { token: string; user: object };
@@ -443,12 +386,11 @@ async function tanstackRuns(browser: Browser, url: string): Promise<void> {
 }
 
 const executablePath: string = await ensureChromium();
-const server = await startServer();
+// One push per action for the peers (see the header); the kit is far below the default anyway.
+const server = await startServer('kit', { SOCKET_RATE_PER_S: '1000000', SOCKET_RATE_BURST: '1000000' });
 try {
 	await kitRuns(server.url, executablePath);
 } finally {
-	server.child.kill('SIGTERM');
-	await new Promise((r) => setTimeout(r, 300));
-	rmSync(server.dataDir, { recursive: true, force: true });
+	await server.stop();
 }
 console.log('BENCH_JSON ' + JSON.stringify(results));

@@ -16,6 +16,8 @@ export function peersScript(): Promise<string> {
 		const output = (await build({
 			configFile: false,
 			logLevel: 'silent',
+			// Library mode leaves `process.env.NODE_ENV` in place; a browser has no `process`.
+			define: { 'process.env.NODE_ENV': JSON.stringify('production') },
 			build: {
 				write: false,
 				minify: true,
