@@ -139,8 +139,9 @@ const records = readdirSync('bench/results')
 	.map((f) => JSON.parse(readFileSync(`bench/results/${f}`, 'utf8')))
 	.filter((r) => Array.isArray(r.results) && typeof r.bench === 'string')
 	.sort((a, b) => a.bench.localeCompare(b.bench));
-// `npm run load` results are recorded by hand under "## Server load" (bench/load/): keep them.
-const serverLoad = previous.indexOf('\n## Server load');
-const kept = serverLoad === -1 ? '' : '\n' + previous.slice(serverLoad + 1);
+// Sections written by hand (`## ...`: the big room's before and after, `npm run load` results under
+// "## Server load", bench/load/) follow the generated tables (`### <bench>`): keep them.
+const byHand = previous.indexOf('\n## ');
+const kept = byHand === -1 ? '' : '\n' + previous.slice(byHand + 1);
 writeFileSync('BENCHMARKS.md', intro + '\n' + records.map(table).join('\n\n') + '\n' + kept);
 if (previous) console.log('\nBENCHMARKS.md updated');
