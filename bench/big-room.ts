@@ -79,7 +79,7 @@ async function seed(page: Page, url: string): Promise<void> {
 			);
 			const batches: Promise<unknown>[] = [];
 			for (let at = 0; at < total; at += 100) {
-				const { channel } = channels[(at / 100) % channels.length];
+				const { channel } = channels[(at / 100) % channels.length]!;
 				const actions = Array.from({ length: Math.min(100, total - at) }, (_, j) => {
 					const i = at + j;
 					// 3 to 60 words: one to three lines in the list.
