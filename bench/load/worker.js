@@ -5,6 +5,7 @@
 // time. It reads frames with string checks, not JSON.parse, so that its own
 // CPU (it shares the cores with the server) stays small.
 import { WebSocket } from 'ws';
+import { closeSoak, handleSoak } from './soak-worker.js';
 
 /** Latency histogram: 0.1 ms buckets up to 30 s (the last bucket holds anything slower). */
 const BUCKETS = 300_001;
@@ -219,7 +220,8 @@ const keepalive = setInterval(() => {
 
 process.on('message', async (command) => {
 	try {
-		if (command.type === 'connect') send({ type: 'connected', ...(await connect(command)), errors });
+		if (command.type.startsWith('soak-')) send(await handleSoak(command));
+		else if (command.type === 'connect') send({ type: 'connected', ...(await connect(command)), errors });
 		else if (command.type === 'heartbeats') send({ type: 'heartbeats', ...(await heartbeats(command)) });
 		else if (command.type === 'deliveries-reset') {
 			deliveries = newHistogram();
@@ -233,6 +235,7 @@ process.on('message', async (command) => {
 		else if (command.type === 'close') {
 			clearInterval(keepalive);
 			for (const s of sockets) s.ws.terminate();
+			closeSoak();
 			send({ type: 'closed' });
 			setTimeout(() => process.exit(0), 50);
 		}
