@@ -41,6 +41,8 @@ import { buildServer, createReport, mb, parseOptions, signIn, startGenerators, s
 import { checkAcks, checkRoom, rssTrend } from './soak-check.js';
 
 const MAX_SOCKETS_PER_GENERATOR = 9_500;
+/** prom-client's monitorEventLoopDelay sampling interval (its default), taken off the delays it reports. */
+const SAMPLING_MS = 10;
 const given = parseOptions(process.argv.slice(2), { texts: ['store', 'databaseUrl', 'out', 'serverBuild'] });
 const sockets = given.sockets ?? 10_000;
 const options = {
@@ -110,7 +112,7 @@ try {
 	report.step({ step: 'connected', joined: joinedAtStart, failed: connected.reduce((n, c) => n + c.failed, 0), connectS: (Date.now() - connectStarted) / 1000, serverRssMB: mb(server.usage().rssBytes), loadAverage: loadAverage() });
 
 	// Traffic: each generator its share of the rate and of the flaps.
-	await scrapeLag(base); // starts the first interval's event-loop window
+	await scrapeMetrics(base); // starts the first interval's event-loop window
 	let last = { at: Date.now(), usage: server.usage() };
 	const started = last.at;
 	await Promise.all(
@@ -207,7 +209,7 @@ process.exit(failed ? 1 : 0);
 
 async function intervalLine({ started, last, now, base }) {
 	const stats = await gen.all({ type: 'soak-stats' }, 'soak-stats');
-	const lag = await scrapeLag(base);
+	const metrics = await scrapeMetrics(base);
 	const total = (key) => stats.reduce((n, s) => n + s[key], 0);
 	const seconds = (now.at - last.at) / 1000;
 	return report.step({
@@ -215,7 +217,7 @@ async function intervalLine({ started, last, now, base }) {
 		elapsedS: Math.round((now.at - started) / 1000),
 		serverRssMB: mb(now.usage.rssBytes),
 		serverCpuPercent: +((100 * (now.usage.cpuS - last.usage.cpuS)) / seconds).toFixed(1),
-		eventLoopDelayMs: lag,
+		...metrics,
 		joined: total('joined'),
 		sent: total('sent'),
 		acked: total('acked'),
@@ -239,14 +241,26 @@ async function intervalLine({ started, last, now, base }) {
  * between samples: a loop that is never late reads 10 ms. That sampling
  * interval is taken off, so 0 means never late.
  */
-const SAMPLING_MS = 10;
-async function scrapeLag(base) {
+async function scrapeMetrics(base) {
 	const text = await (await fetch(`${base}/metrics`)).text();
 	const read = (name) => {
-		const match = new RegExp(`^nodejs_eventloop_lag_${name}_seconds(?:\\{[^}]*\\})? ([0-9.e+-]+)$`, 'm').exec(text);
-		return match ? Math.max(0, +(Number(match[1]) * 1000 - SAMPLING_MS).toFixed(1)) : null;
+		const match = new RegExp(`^${name}(?:\\{[^}]*\\})? ([0-9.e+-]+)$`, 'm').exec(text);
+		return match ? Number(match[1]) : null;
 	};
-	return { p50: read('p50'), p99: read('p99'), max: read('max') };
+	const lag = (q) => {
+		const seconds = read(`nodejs_eventloop_lag_${q}_seconds`);
+		return seconds === null ? null : Math.max(0, +(seconds * 1000 - SAMPLING_MS).toFixed(1));
+	};
+	const megabytes = (name) => {
+		const bytes = read(name);
+		return bytes === null ? null : mb(bytes);
+	};
+	return {
+		eventLoopDelayMs: { p50: lag('p50'), p99: lag('p99'), max: lag('max') },
+		heapUsedMB: megabytes('nodejs_heap_size_used_bytes'),
+		heapTotalMB: megabytes('nodejs_heap_size_total_bytes'),
+		externalMB: megabytes('nodejs_external_memory_bytes')
+	};
 }
 
 function mergeErrors(list) {
