@@ -17,7 +17,11 @@
 //     never learnt; a room whose seqs are not 1..n or whose stored messages
 //     differ from the acknowledged ones.
 
-/** Mulberry32 (as src/lib/outbox/testing/seeded-random.ts): uniform numbers in [0, 1) from `seed`. */
+/**
+ * Mulberry32 (as src/lib/outbox/testing/seeded-random.ts): uniform numbers in [0, 1) from `seed`.
+ * @param {number} seed
+ * @returns {() => number}
+ */
 export function seededRandom(seed) {
 	let state = seed >>> 0;
 	return () => {
@@ -32,13 +36,15 @@ export function seededRandom(seed) {
 /** A set of positive integers stored as "1..upTo" plus the few above it: small while the set is contiguous, as it should be. */
 export class SeqSet {
 	upTo = 0;
+	/** @type {Set<number>} */
 	above = new Set();
 
+	/** @param {number} seq */
 	has(seq) {
 		return seq <= this.upTo || this.above.has(seq);
 	}
 
-	/** Add `seq`; false when it was already there. */
+	/** Add `seq`; false when it was already there. @param {number} seq */
 	add(seq) {
 		if (this.has(seq)) return false;
 		if (seq === this.upTo + 1) {
@@ -52,23 +58,23 @@ export class SeqSet {
 		return this.upTo + this.above.size;
 	}
 
-	/** Up to `limit` seqs of 1..n not in the set. */
+	/** Up to `limit` seqs of 1..n not in the set. @param {number} n */
 	missing(n, limit = 10) {
-		const out = [];
+		const out = /** @type {number[]} */ ([]);
 		for (let seq = this.upTo + 1; seq <= n && out.length < limit; seq++) if (!this.above.has(seq)) out.push(seq);
 		return out;
 	}
 
-	/** How many seqs of 1..n are not in the set. */
+	/** How many seqs of 1..n are not in the set. @param {number} n */
 	missingCount(n) {
 		let inside = Math.min(this.upTo, n);
 		for (const seq of this.above) if (seq <= n) inside++;
 		return n - inside;
 	}
 
-	/** Seqs in the set above n (messages the room does not hold). */
+	/** Seqs in the set above n (messages the room does not hold). @param {number} n */
 	extra(n) {
-		const out = [];
+		const out = /** @type {number[]} */ ([]);
 		if (this.upTo > n) for (let seq = n + 1; seq <= this.upTo && out.length < 10; seq++) out.push(seq);
 		for (const seq of this.above) if (seq > n) out.push(seq);
 		return out;
@@ -82,9 +88,10 @@ export class SocketLedger {
 	lastLive = 0;
 	duplicated = 0;
 	reordered = 0;
-	/** The first few violations, as readable strings. */
+	/** The first few violations, as readable strings. @type {string[]} */
 	samples = [];
 
+	/** @param {string} text */
 	#note(text) {
 		if (this.samples.length < 5) this.samples.push(text);
 	}
@@ -94,7 +101,7 @@ export class SocketLedger {
 		this.lastLive = 0;
 	}
 
-	/** A `new_message` push with this seq. */
+	/** A `new_message` push with this seq. @param {number} seq */
 	live(seq) {
 		if (!this.delivered.add(seq)) {
 			this.duplicated++;
@@ -107,7 +114,7 @@ export class SocketLedger {
 		this.known.add(seq);
 	}
 
-	/** The reply to this socket's first attempt of a send. */
+	/** The reply to this socket's first attempt of a send. @param {number} seq */
 	own(seq) {
 		if (!this.delivered.add(seq)) {
 			this.duplicated++;
@@ -116,12 +123,12 @@ export class SocketLedger {
 		this.known.add(seq);
 	}
 
-	/** A message from a sync page, or the reply to a resend. */
+	/** A message from a sync page, or the reply to a resend. @param {number} seq */
 	synced(seq) {
 		this.known.add(seq);
 	}
 
-	/** Against the room's final message count: what it never learnt and what it knows that the room does not hold. */
+	/** Against the room's final message count: what it never learnt and what it knows that the room does not hold. @param {number} n */
 	check(n) {
 		return { missing: this.known.missingCount(n), missingSample: this.known.missing(n, 5), extra: this.known.extra(n) };
 	}
@@ -134,14 +141,21 @@ export class SocketLedger {
  * without messages are absent), and the violations: sends never acked
  * (`lost`), client_ids acked with two seqs (`duplicated`), seqs given to
  * two client_ids, and rooms whose acked seqs are not exactly 1..n.
+ * @param {Array<[string, number]>} sent
+ * @param {Array<[string, number, number]>} acks
  */
 export function checkAcks(sent, acks) {
+	/** @type {Map<string, number>} */
 	const seqOf = new Map();
 	const roomOf = new Map(sent.map(([clientId, room]) => [clientId, room]));
 	let duplicated = 0;
 	let unknown = 0;
+	/** @type {string[]} */
 	const samples = [];
-	const note = (text) => samples.length < 10 && samples.push(text);
+	/** @param {string} text */
+	const note = (text) => {
+		if (samples.length < 10) samples.push(text);
+	};
 	for (const [clientId, room, seq] of acks) {
 		if (roomOf.get(clientId) !== room) {
 			unknown++;
@@ -156,6 +170,7 @@ export function checkAcks(sent, acks) {
 		}
 	}
 	let lost = 0;
+	/** @type {Map<number, Map<number, string>>} */
 	const bySeq = new Map();
 	for (const [clientId, room] of roomOf) {
 		const seq = seqOf.get(clientId);
@@ -165,12 +180,13 @@ export function checkAcks(sent, acks) {
 			continue;
 		}
 		if (!bySeq.has(room)) bySeq.set(room, new Map());
-		const seqs = bySeq.get(room);
+		const seqs = /** @type {Map<number, string>} */ (bySeq.get(room));
 		if (seqs.has(seq)) {
 			duplicated++;
 			note(`room ${room} seq ${seq} given to ${seqs.get(seq)} and ${clientId}`);
 		} else seqs.set(seq, clientId);
 	}
+	/** @type {Map<number, number>} */
 	const rooms = new Map();
 	let gaps = 0;
 	for (const [room, seqs] of bySeq) {
@@ -190,8 +206,13 @@ export function checkAcks(sent, acks) {
 /**
  * Compare what a room holds (`stored`: [clientId, seq] from a sync from
  * the start) with what was acked there (`acked`: clientId -> seq).
+ * @param {number} room
+ * @param {Array<[string, number]>} stored
+ * @param {Map<string, number>} acked
+ * @returns {string[]}
  */
 export function checkRoom(room, stored, acked) {
+	/** @type {string[]} */
 	const problems = [];
 	const seen = new Set();
 	stored.forEach(([clientId, seq], i) => {
@@ -210,13 +231,14 @@ export function checkRoom(room, stored, acked) {
  * and fit a slope (MB per minute) over both. `rising` when the last third
  * is more than `tolerance` (5 %) above the middle third; `too short` under
  * 6 lines.
+ * @param {Array<{ minutes: number, rssMB: number }>} points
  */
 export function rssTrend(points, tolerance = 0.05) {
-	// points: [{ minutes, rssMB }]
 	if (points.length < 6) return { verdict: 'too short', intervals: points.length };
 	const third = Math.floor(points.length / 3);
 	const middle = points.slice(third, 2 * third);
 	const last = points.slice(points.length - third);
+	/** @param {Array<{ minutes: number, rssMB: number }>} xs */
 	const mean = (xs) => xs.reduce((s, p) => s + p.rssMB, 0) / xs.length;
 	const after = points.slice(third);
 	const mx = after.reduce((s, p) => s + p.minutes, 0) / after.length;

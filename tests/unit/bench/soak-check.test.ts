@@ -141,7 +141,7 @@ describe('rssTrend', () => {
 	it('calls a warm-up followed by a plateau flat', () => {
 		const trend = rssTrend(points([100, 150, 200, 201, 199, 200, 202, 198, 200]));
 		expect(trend.verdict).toBe('flat');
-		expect(Math.abs(trend.slopeMBPerMinute)).toBeLessThan(1);
+		expect(Math.abs(trend.slopeMBPerMinute ?? Infinity)).toBeLessThan(1);
 	});
 	it('calls steady growth after warm-up rising', () => {
 		const trend = rssTrend(points([100, 150, 200, 210, 220, 230, 240, 250, 260]));
