@@ -19,7 +19,7 @@ let random = Math.random;
 const sockets = [];
 const errors = {};
 const countError = (key) => (errors[key] = (errors[key] ?? 0) + 1);
-const counters = { sent: 0, resent: 0, acked: 0, delivered: 0, synced: 0, flaps: 0, reconnects: 0, heartbeats: 0, heartbeatReplies: 0 };
+const counters = { sent: 0, resent: 0, acked: 0, delivered: 0, synced: 0, flaps: 0, flapsMidSend: 0, reconnects: 0, heartbeats: 0, heartbeatReplies: 0 };
 /** First attempts: [clientId, room]; ok replies: [clientId, room, seq]. */
 const sentLog = [];
 const ackLog = [];
@@ -59,7 +59,7 @@ function open(socket) {
 		socket.flapping = false;
 		socket.state = 'closed';
 		// What was in flight goes out again after the rejoin, with the same client_id.
-		for (const pending of socket.pending.values()) socket.resend.push(pending);
+		for (const pending of socket.pending.values()) if (pending.event === 'send_message') socket.resend.push(pending);
 		socket.pending.clear();
 		if (!wasFlap) countError('socket closed by the server');
 		if (closingAll) return;
@@ -171,6 +171,7 @@ async function connect(command) {
 
 /** Traffic until soak-stop: `ratePerS` sends from random joined sockets, `flapsPerS` abrupt closes, and heartbeats. */
 function start({ ratePerS, flapsPerS, prefix }) {
+	let lastSender = null;
 	let sendCredit = 0;
 	let flapCredit = 0;
 	const TICK_MS = 100;
@@ -181,15 +182,22 @@ function start({ ratePerS, flapsPerS, prefix }) {
 				if (socket.state !== 'joined') continue;
 				sendCredit--;
 				sendMessage(socket, { clientId: `${prefix}-${++sendSeq}`, attempt: 1 });
+				lastSender = socket;
 			}
 			flapCredit += (flapsPerS * TICK_MS) / 1000;
 			for (let tries = 0; flapCredit >= 1 && tries < 1_000; tries++) {
-				const socket = sockets[Math.floor(random() * sockets.length)];
+				// Half the flaps hit the socket that sent last, its send just written: the
+				// server may commit it with no one left to hear the reply (a lost ack), so
+				// the resend after the rejoin must get the first answer, not a second message.
+				const midSend = lastSender !== null && lastSender.state === 'joined' && lastSender.pending.size > 0 && random() < 0.5;
+				const socket = midSend ? lastSender : sockets[Math.floor(random() * sockets.length)];
 				if (socket.state !== 'joined') continue;
 				flapCredit--;
 				counters.flaps++;
+				if (socket.pending.size > 0) counters.flapsMidSend++;
 				socket.flapping = true;
 				socket.ws.terminate();
+				lastSender = null;
 			}
 		}, TICK_MS);
 }

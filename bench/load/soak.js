@@ -9,7 +9,8 @@
 // asks for `sync` from its last cursor, and sends again (same client_id)
 // what was unacknowledged. Traffic: --rate `send_message`s per second
 // overall from random joined sockets; --flap-percent of the sockets per
-// interval close abruptly (no close frame) and reconnect 50–1000 ms later.
+// interval close abruptly (no close frame) and reconnect 50–1000 ms later;
+// half of them hit the socket that just sent, before its reply (a lost ack).
 //
 // Each --interval-s it prints one JSON line: server RSS and CPU (/proc), the
 // server's event-loop delay p50/p99/max over the interval (prom-client's
@@ -176,6 +177,7 @@ try {
 		delivered: final.reduce((n, s) => n + s.delivered, 0),
 		syncedMessages: final.reduce((n, s) => n + s.synced, 0),
 		flaps: final.reduce((n, s) => n + s.flaps, 0),
+		flapsMidSend: final.reduce((n, s) => n + s.flapsMidSend, 0),
 		reconnects: final.reduce((n, s) => n + s.reconnects, 0),
 		heartbeats: final.reduce((n, s) => n + s.heartbeats, 0),
 		heartbeatReplies: final.reduce((n, s) => n + s.heartbeatReplies, 0),
@@ -224,6 +226,7 @@ async function intervalLine({ started, last, now, base }) {
 		delivered: total('delivered'),
 		resent: total('resent'),
 		flaps: total('flaps'),
+		flapsMidSend: total('flapsMidSend'),
 		reconnects: total('reconnects'),
 		duplicated: total('duplicated'),
 		reordered: total('reordered'),

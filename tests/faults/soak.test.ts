@@ -1,6 +1,6 @@
 // A short soak, as `npm run soak` runs it (bench/load/soak.js): the real
 // server in its own process, 200 sockets from a generator process with
-// heartbeats, 1 % of them flapping per interval, steady traffic in 20 rooms,
+// heartbeats, 5 % of them flapping per interval, steady traffic in 20 rooms,
 // for 20 s at a 5 s interval. The tool's own verdict must be a pass: every
 // message acked once and received once by every member of its room, in seq
 // order, and one line per interval with the server's RSS and event-loop delay.
@@ -15,7 +15,7 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 it('a 20-second soak of 200 sockets loses, duplicates and reorders nothing', async () => {
 	const out = join(dir, 'soak.jsonl');
-	const args = ['bench/load/soak.js', '--sockets', '200', '--rooms', '20', '--rate', '4', '--minutes', String(20 / 60), '--interval-s', '5', '--seed', '12', '--out', out];
+	const args = ['bench/load/soak.js', '--sockets', '200', '--rooms', '20', '--users', '20', '--rate', '10', '--flap-percent', '5', '--minutes', String(20 / 60), '--interval-s', '5', '--seed', '12', '--out', out];
 	const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
 	let output = '';
 	child.stdout.on('data', (d) => (output += d));
@@ -33,11 +33,14 @@ it('a 20-second soak of 200 sockets loses, duplicates and reorders nothing', asy
 	}
 	const summary = lines.at(-1);
 	expect(summary).toMatchObject({ sockets: 200, socketsChecked: 200, lost: 0, duplicated: 0, reordered: 0, unackedAtEnd: 0, missingDeliveries: 0, roomProblems: [], busyAfterDrain: 0, verdict: 'pass' });
-	expect(summary.sent).toBeGreaterThan(40);
+	expect(summary.sent).toBeGreaterThan(100);
 	expect(summary.acked).toBe(summary.sent);
-	// 1 % of 200 sockets per 5 s interval: about 8 flaps, each a reconnect, a rejoin and a sync.
-	expect(summary.flaps).toBeGreaterThan(0);
-	expect(summary.reconnects).toBe(summary.flaps);
+	// 5 % of 200 sockets per 5 s interval: about 40 flaps, each a reconnect, a rejoin and a
+	// sync; about half of them cut a socket whose send was just written, which it sends again.
+	expect(summary.flaps).toBeGreaterThan(20);
+	expect(summary.reconnects).toBeGreaterThanOrEqual(summary.flaps);
+	expect(summary.flapsMidSend).toBeGreaterThan(0);
+	expect(summary.resent).toBeGreaterThanOrEqual(summary.flapsMidSend);
 	// Every other member of a message's room got it live, unless it was away: 9 other members per message.
 	expect(summary.delivered).toBeGreaterThan(summary.sent * 5);
 	expect(output).toContain('soak passed (seed 12)');
