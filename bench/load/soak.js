@@ -70,14 +70,17 @@ const generators = Math.max(1, Math.ceil(options.sockets / MAX_SOCKETS_PER_GENER
 const report = createReport('soak');
 const loadAverage = () => os.loadavg().map((l) => +l.toFixed(2));
 const watchdogMs = (options.minutes * 60 + options.drainS + 900) * 1000;
+let gen;
+let server;
 const watchdog = setTimeout(() => {
 	console.error(`soak over ${watchdogMs / 1000} s: stopping`);
+	for (const { child } of gen?.workers ?? []) child.kill('SIGKILL');
+	if (server) process.kill(server.pid, 'SIGKILL');
 	process.exit(2);
 }, watchdogMs);
 
 const entry = options.serverBuild ?? (await buildServer());
-const server = await startServer({ entry, databaseUrl: options.databaseUrl, port: options.port });
-let gen;
+server = await startServer({ entry, databaseUrl: options.databaseUrl, port: options.port });
 let failed = true;
 try {
 	report.step({

@@ -4,6 +4,7 @@
 // source ports. Commands arrive over IPC; every loop is bounded in count and
 // time. It reads frames with string checks, not JSON.parse, so that its own
 // CPU (it shares the cores with the server) stays small.
+// The `soak-*` commands of `npm run soak` are handled by soak-worker.js.
 import { WebSocket } from 'ws';
 import { closeSoak, handleSoak } from './soak-worker.js';
 
@@ -243,4 +244,6 @@ process.on('message', async (command) => {
 		send({ type: 'error', message: String(err?.stack ?? err) });
 	}
 });
+// The parent is gone (killed, or its watchdog fired): nothing is left to report to.
+process.on('disconnect', () => process.exit(0));
 send({ type: 'ready' });
