@@ -14,6 +14,30 @@ import { summary } from './stats.js';
 const here = fileURLToPath(new URL('.', import.meta.url));
 const root = join(here, '../..');
 
+/**
+ * `--name value` pairs into an object (kebab-case names become camelCase):
+ * numbers must be >= 0; `texts` name the options that take text and
+ * `switches` the ones that take no value (true when given).
+ */
+export function parseOptions(args, { texts = [], switches = [] } = {}) {
+	const options = {};
+	for (let i = 0; i < args.length; i++) {
+		const flag = args[i];
+		if (!flag.startsWith('--')) throw new Error(`expected --option, got ${JSON.stringify(flag)}`);
+		const key = flag.slice(2).replace(/-([a-z])/g, (_, c) => c.toUpperCase());
+		if (switches.includes(key)) {
+			options[key] = true;
+			continue;
+		}
+		const value = args[++i];
+		if (value === undefined) throw new Error(`${flag} needs a value`);
+		const isText = texts.includes(key);
+		options[key] = isText ? value : Number(value);
+		if (!isText && !(Number.isFinite(options[key]) && options[key] >= 0)) throw new Error(`${flag} must be a number >= 0, got ${JSON.stringify(value)}`);
+	}
+	return options;
+}
+
 /** Print one step as a JSON line (and keep it for the results file). */
 export function createReport(scenario) {
 	const lines = [];
@@ -48,12 +72,12 @@ export async function buildServer() {
 /**
  * Start the server under test: `workers` processes (node:cluster when > 1,
  * which needs `databaseUrl`), on a free port of 127.0.0.1, with its data in a
- * temp dir (or a fresh PostgreSQL schema). `nodeArgs` e.g. `--cpu-prof`.
+ * temp dir (or a fresh PostgreSQL schema). `port` 0 (the default) lets the kernel choose. `nodeArgs` e.g. `--cpu-prof`.
  */
-export async function startServer({ entry, workers = 1, databaseUrl, nodeArgs = [], deadlineMs = 60_000 }) {
+export async function startServer({ entry, workers = 1, databaseUrl, nodeArgs = [], port: listenPort = 0, deadlineMs = 60_000 }) {
 	const dataDir = mkdtempSync(join(tmpdir(), 'outbox-load-'));
 	const schema = databaseUrl ? `load_${Date.now().toString(36)}` : undefined;
-	const env = { ...process.env, PORT: '0', HOST: '127.0.0.1', DATA_DIR: dataDir, LOG_LEVEL: 'warn', NODE_ENV: 'production', WORKERS: String(workers) };
+	const env = { ...process.env, PORT: String(listenPort), HOST: '127.0.0.1', DATA_DIR: dataDir, LOG_LEVEL: 'warn', NODE_ENV: 'production', WORKERS: String(workers) };
 	if (databaseUrl) Object.assign(env, { DATABASE_URL: databaseUrl, DATABASE_SCHEMA: schema });
 	else delete env.DATABASE_URL;
 	const child = spawn(process.execPath, [...nodeArgs, entry], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });

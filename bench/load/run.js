@@ -21,7 +21,7 @@
 //   --max-seconds N
 import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
-import { buildServer, createReport, signIn, startGenerators, startServer } from './harness.js';
+import { buildServer, createReport, parseOptions, signIn, startGenerators, startServer } from './harness.js';
 
 const SCENARIOS = ['sockets', 'broadcast', 'throughput', 'floor'];
 const MAX_SOCKETS_PER_GENERATOR = 9_500;
@@ -31,22 +31,7 @@ function parseArgs(argv) {
 	if (!SCENARIOS.includes(scenario)) {
 		throw new Error(`usage: npm run load -- <${SCENARIOS.join('|')}> [--option value ...] (got ${JSON.stringify(scenario)})`);
 	}
-	const options = {};
-	for (let i = 0; i < rest.length; i++) {
-		const flag = rest[i];
-		if (!flag.startsWith('--')) throw new Error(`expected --option, got ${JSON.stringify(flag)}`);
-		const key = flag.slice(2).replace(/-([a-z])/g, (_, c) => c.toUpperCase());
-		if (key === 'cpuProf') {
-			options.cpuProf = true;
-			continue;
-		}
-		const value = rest[++i];
-		if (value === undefined) throw new Error(`${flag} needs a value`);
-		const isText = key === 'databaseUrl' || key === 'serverBuild';
-		options[key] = isText ? value : Number(value);
-		if (!isText && !(Number.isFinite(options[key]) && options[key] >= 0)) throw new Error(`${flag} must be a number >= 0, got ${JSON.stringify(value)}`);
-	}
-	return { scenario, options };
+	return { scenario, options: parseOptions(rest, { texts: ['databaseUrl', 'serverBuild'], switches: ['cpuProf'] }) };
 }
 
 const { scenario, options: given } = parseArgs(process.argv.slice(2));

@@ -1,14 +1,16 @@
 /**
- * The server the load tools start: the real Outbox server (API and socket,
- * no SvelteKit pages, which a load run never asks for), configured through
- * the environment as `npm start` is, `WORKERS=N` included. Its limits are
+ * The server the load tools start: the real Outbox server as `npm start`
+ * runs it (runServer: the operations endpoints with `/metrics`, the API, the
+ * socket, the request guard and the draining stop on SIGTERM), without the
+ * SvelteKit pages, which a load run never asks for; configured through the
+ * environment as `npm start` is, `WORKERS=N` included. Its limits are
  * raised so a run measures cost, not refusals: the socket rate limit comes
  * from LOAD_RATE_PER_S / LOAD_RATE_BURST (default: a million), and wrong
  * passwords are never slowed. Each process prints `{"listening":port,"pid":pid}`.
  */
 import { runClustered } from '../../src/lib/server/cluster.js';
-import { createHttpServer, createOutboxServer } from '../../src/lib/server/app.js';
 import { configFromEnv } from '../../src/lib/server/config.js';
+import { runServer } from '../../src/lib/server/ops/run-server.js';
 
 const positive = (name: string, fallback: number) => {
 	const value = Number(process.env[name] ?? fallback);
@@ -18,22 +20,11 @@ const positive = (name: string, fallback: number) => {
 
 await runClustered(async () => {
 	const config = configFromEnv();
-	const outbox = await createOutboxServer(config, {
+	const server = await runServer(config, {
+		processHooks: true,
 		channels: { rateLimit: { perSecond: positive('LOAD_RATE_PER_S', 1e6), burst: positive('LOAD_RATE_BURST', 1e6) } },
 		signInLimits: { perName: 1e9, perAddress: 1e9 },
 		syncEventsRateLimit: { perSecond: 1e6, burst: 1e6 }
 	});
-	const server = createHttpServer(outbox);
-	server.listen(config.port, config.host, () => {
-		const address = server.address();
-		console.log(JSON.stringify({ listening: typeof address === 'object' && address ? address.port : config.port, pid: process.pid }));
-	});
-	const stop = async () => {
-		server.close();
-		server.closeAllConnections();
-		await outbox.close();
-		process.exit(0);
-	};
-	process.on('SIGTERM', () => void stop());
-	process.on('SIGINT', () => void stop());
+	console.log(JSON.stringify({ listening: server.port, pid: process.pid }));
 });

@@ -4,7 +4,9 @@
 // source ports. Commands arrive over IPC; every loop is bounded in count and
 // time. It reads frames with string checks, not JSON.parse, so that its own
 // CPU (it shares the cores with the server) stays small.
+// The `soak-*` commands of `npm run soak` are handled by soak-worker.js.
 import { WebSocket } from 'ws';
+import { closeSoak, handleSoak } from './soak-worker.js';
 
 /** Latency histogram: 0.1 ms buckets up to 30 s (the last bucket holds anything slower). */
 const BUCKETS = 300_001;
@@ -219,7 +221,8 @@ const keepalive = setInterval(() => {
 
 process.on('message', async (command) => {
 	try {
-		if (command.type === 'connect') send({ type: 'connected', ...(await connect(command)), errors });
+		if (command.type.startsWith('soak-')) send(await handleSoak(command));
+		else if (command.type === 'connect') send({ type: 'connected', ...(await connect(command)), errors });
 		else if (command.type === 'heartbeats') send({ type: 'heartbeats', ...(await heartbeats(command)) });
 		else if (command.type === 'deliveries-reset') {
 			deliveries = newHistogram();
@@ -233,6 +236,7 @@ process.on('message', async (command) => {
 		else if (command.type === 'close') {
 			clearInterval(keepalive);
 			for (const s of sockets) s.ws.terminate();
+			closeSoak();
 			send({ type: 'closed' });
 			setTimeout(() => process.exit(0), 50);
 		}
@@ -240,4 +244,6 @@ process.on('message', async (command) => {
 		send({ type: 'error', message: String(err?.stack ?? err) });
 	}
 });
+// The parent is gone (killed, or its watchdog fired): nothing is left to report to.
+process.on('disconnect', () => process.exit(0));
 send({ type: 'ready' });
