@@ -19,6 +19,9 @@ export function sqliteActionQueries(st: Statements): ActionQueries {
 			return stored;
 		},
 		*lockRoom(room, at) {
+			// The write lock is held already: read first, create only a missing room.
+			const counters = st.roomCounters.get(room);
+			if (counters) return counters;
 			st.ensureRoom.run(room, at);
 			return st.roomCounters.get(room) ?? EMPTY_ROOM;
 		},
@@ -26,16 +29,8 @@ export function sqliteActionQueries(st: Statements): ActionQueries {
 			return st.uploadsOf.all(ownerId, JSON.stringify(uploadIds));
 		},
 		*insertMessage(m) {
-			const { lastInsertRowid } = st.insertMessage.run({
-				room: m.room,
-				authorId: m.authorId,
-				clientId: m.clientId,
-				body: m.body,
-				seq: m.seq,
-				now: m.at,
-				change: m.change,
-				attachments: m.attachments.length === 0 ? '[]' : JSON.stringify(m.attachments)
-			});
+			const attachments = m.attachments.length === 0 ? '[]' : JSON.stringify(m.attachments);
+			const { lastInsertRowid } = st.insertMessage.run(m.room, m.authorId, m.clientId, m.body, m.seq, m.at, m.at, m.change, attachments);
 			for (const file of m.attachments) st.nameUpload.run(file.id, lastInsertRowid);
 			return String(lastInsertRowid);
 		},
