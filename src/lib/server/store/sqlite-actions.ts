@@ -1,7 +1,9 @@
 /**
  * The SQLite answers to the action flow's queries (`apply-actions.ts`). They
  * run inside the store's `BEGIN IMMEDIATE` transaction, which already holds
- * the database's write lock, so `lockRoom` only has to read.
+ * the database's write lock, so `lockRoom` only has to read. A sent message
+ * is its own idempotency record: `prepare` finds it by (author, client_id),
+ * and its first edit or deletion copies its reply to `actions` first.
  */
 import type { ActionResult } from './port.js';
 import type { ActionQueries } from './queries.js';
@@ -13,8 +15,8 @@ export function sqliteActionQueries(st: Statements): ActionQueries {
 		*prepare(authorId, clientIds) {
 			const stored = new Map<string, ActionResult>();
 			for (const clientId of clientIds) {
-				const result = st.findAction.get(authorId, clientId);
-				if (result !== undefined) stored.set(clientId, JSON.parse(result) as ActionResult);
+				const result = st.findOutcome.get(authorId, clientId, authorId, clientId);
+				if (result != null) stored.set(clientId, JSON.parse(result) as ActionResult);
 			}
 			return stored;
 		},
@@ -39,6 +41,8 @@ export function sqliteActionQueries(st: Statements): ActionQueries {
 			return row ? toMessage(row) : null;
 		},
 		*updateMessage(id, change) {
+			// A message's first change: its send's reply moves to `actions` before the row changes.
+			st.keepSendReply.run(change.at, Number(id));
 			st.updateMessage.run({ id: Number(id), body: change.body, deleted: change.deleted ? 1 : 0, now: change.at, change: change.change });
 			if (change.deleted) st.dropNamedUploads.run(Number(id));
 		},
@@ -49,6 +53,8 @@ export function sqliteActionQueries(st: Statements): ActionQueries {
 			return st.unreadCount.get({ room, userId })!;
 		},
 		*keepOutcome(authorId, room, type, clientId, result, at) {
+			// A send's record is its message row (findOutcome).
+			if (type === 'send_message') return;
 			st.insertAction.run(authorId, clientId, room, type, result, at);
 		},
 		*finish(room, counters, moved, memberId) {

@@ -41,6 +41,14 @@ const SELECT_MESSAGES = `
 	       m.version, m.deleted, m.inserted_at, m.updated_at, m.change_seq, m.attachments
 	FROM messages m CROSS JOIN users u ON u.id = m.author_id`;
 
+// The reply to a send, `{client_id, status: "ok", message}`, from its message row `m` (as sent) and author `u`.
+const SEND_REPLY = `json_object(
+	'client_id', m.client_id, 'status', 'ok', 'message', json_object(
+		'id', CAST(m.id AS TEXT), 'client_id', m.client_id, 'room', m.room,
+		'author', json_object('id', m.author_id, 'name', u.name), 'body', m.body,
+		'seq', m.seq, 'version', m.version, 'deleted', CASE m.deleted WHEN 1 THEN json('true') ELSE json('false') END,
+		'inserted_at', m.inserted_at, 'updated_at', m.updated_at, 'attachments', json(m.attachments)))`;
+
 export function prepareStatements(db: Database) {
 	return {
 		userByKey: db.prepare<[string], UserRow>(
@@ -92,9 +100,24 @@ export function prepareStatements(db: Database) {
 			 WHERE id = @id`
 		),
 
-		findAction: db
-			.prepare<[string, string], string>('SELECT result FROM actions WHERE author_id = ? AND client_id = ?')
+		// The kept outcome of (author, client_id), as JSON text. Edits, deletions,
+		// marks and refusals are rows of `actions`; a send is its message row,
+		// whose reply is rebuilt while the row is still as sent (version 1). The
+		// first edit or deletion of a message copies that reply into `actions`
+		// first (keepSendReply), so a replay still returns the original.
+		findOutcome: db
+			.prepare<[string, string, string, string], string | null>(
+				`SELECT coalesce(
+					(SELECT result FROM actions WHERE author_id = ? AND client_id = ?),
+					(SELECT ${SEND_REPLY} FROM messages m CROSS JOIN users u ON u.id = m.author_id WHERE m.author_id = ? AND m.client_id = ?))`
+			)
 			.pluck(),
+		keepSendReply: db.prepare<[string, number]>(
+			`INSERT INTO actions (author_id, client_id, room, type, result, created_at)
+			 SELECT m.author_id, m.client_id, m.room, 'send_message', ${SEND_REPLY}, ?
+			 FROM messages m CROSS JOIN users u ON u.id = m.author_id WHERE m.id = ? AND m.version = 1
+			 ON CONFLICT (author_id, client_id) DO NOTHING`
+		),
 		insertAction: db.prepare<[string, string, string, string, string, string]>(
 			'INSERT INTO actions (author_id, client_id, room, type, result, created_at) VALUES (?, ?, ?, ?, ?, ?)'
 		),
