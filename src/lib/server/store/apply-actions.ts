@@ -22,8 +22,8 @@ export function* applyActions(q: ActionQueries, author: User, room: string, acti
 	const sends = actions.filter((a) => a.type === 'send_message').length;
 	const clientIds = [...new Set(actions.map((a) => a.client_id))];
 	const stored = yield* q.prepare(author.id, clientIds, sends);
-	// Outcomes kept by this call, as their text: parsed only if replayed later in the call.
-	const keptNow = new Map<string, string>();
+	// Outcomes kept by this call (no one else holds them before it returns): copied only if replayed later in the call.
+	const keptNow = new Map<string, ActionResult>();
 	// One clock reading per call: its messages and changes share the time.
 	const at = new Date().toISOString();
 	const counters = { ...(yield* q.lockRoom(room, at)) };
@@ -38,14 +38,13 @@ export function* applyActions(q: ActionQueries, author: User, room: string, acti
 		}
 		const priorNow = keptNow.get(action.client_id);
 		if (priorNow !== undefined) {
-			outcome.results.push(JSON.parse(priorNow) as ActionResult);
+			outcome.results.push(structuredClone(priorNow));
 			continue;
 		}
 		const result = yield* applyOne(q, author, room, action, at, counters, outcome);
 		if (isKept(result)) {
-			const text = JSON.stringify(result);
-			yield* q.keepOutcome(author.id, room, action.type, action.client_id, text, at);
-			keptNow.set(action.client_id, text);
+			yield* q.keepOutcome(author.id, room, action.type, action.client_id, result, at);
+			keptNow.set(action.client_id, result);
 		}
 		outcome.results.push(result);
 	}

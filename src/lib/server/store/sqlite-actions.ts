@@ -55,7 +55,7 @@ export function sqliteActionQueries(st: Statements): ActionQueries {
 		*keepOutcome(authorId, room, type, clientId, result, at) {
 			// A send's record is its message row (findOutcome).
 			if (type === 'send_message') return;
-			st.insertAction.run(authorId, clientId, room, type, result, at);
+			st.insertAction.run(authorId, clientId, room, type, JSON.stringify(result), at);
 		},
 		*finish(room, counters, moved, memberId) {
 			if (moved) st.saveCounters.run(counters.last_seq, counters.last_change, room);
