@@ -612,7 +612,7 @@ export function describeStoreContract(
 			it('applies a batch all or nothing: a fault halfway leaves no message and no idempotency record', async () => {
 				const bogus = { type: 'bogus', client_id: 'z', payload: {} } as unknown as Action;
 				const actions = [...Array.from({ length: 49 }, (_, i) => send(`a${i}`)), bogus, send('after')];
-				await expect(store.applyActions(ada, 'lobby', actions)).rejects.toThrow();
+				await expect(store.applyActions(ada, 'lobby', actions)).rejects.toThrow(/unknown action type/);
 				expect(await roomState('lobby')).toEqual([]);
 				const { created } = await store.applyActions(ada, 'lobby', actions.slice(0, 49));
 				expect(created.map((m) => m.seq)).toEqual(Array.from({ length: 49 }, (_, i) => i + 1));
@@ -629,6 +629,8 @@ export function describeStoreContract(
 				];
 				const settled = await Promise.allSettled(calls);
 				expect(settled.map((s) => s.status)).toEqual(['fulfilled', 'rejected', 'fulfilled', 'fulfilled']);
+				// The faulting call hears its own error.
+				expect(String((settled[1] as PromiseRejectedResult).reason)).toMatch(/unknown action type "bogus"/);
 				const ok = (i: number) => (settled[i] as PromiseFulfilledResult<ApplyOutcome>).value;
 				// Calls made at once may commit in either order (PostgreSQL runs them on several connections):
 				// each call's own messages stay together and in order, and the room's seqs have no gap.
