@@ -12,6 +12,8 @@ import { treeUsage } from './proc.js';
 import { summary } from './stats.js';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
+// LOAD_PORT: the server's port (default: any free one); LOAD_SOURCE_PORT_BASE: the generators' first source port.
+const SOURCE_PORT_BASE = Number(process.env.LOAD_SOURCE_PORT_BASE ?? 10_000);
 const root = join(here, '../..');
 
 /**
@@ -77,7 +79,7 @@ export async function buildServer() {
 export async function startServer({ entry, workers = 1, databaseUrl, nodeArgs = [], port: listenPort = 0, deadlineMs = 60_000 }) {
 	const dataDir = mkdtempSync(join(tmpdir(), 'outbox-load-'));
 	const schema = databaseUrl ? `load_${Date.now().toString(36)}` : undefined;
-	const env = { ...process.env, PORT: String(listenPort), HOST: '127.0.0.1', DATA_DIR: dataDir, LOG_LEVEL: 'warn', NODE_ENV: 'production', WORKERS: String(workers) };
+	const env = { ...process.env, PORT: String(listenPort || process.env.LOAD_PORT || 0), HOST: '127.0.0.1', DATA_DIR: dataDir, LOG_LEVEL: 'warn', NODE_ENV: 'production', WORKERS: String(workers) };
 	if (databaseUrl) Object.assign(env, { DATABASE_URL: databaseUrl, DATABASE_SCHEMA: schema });
 	else delete env.DATABASE_URL;
 	const child = spawn(process.execPath, [...nodeArgs, entry], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -213,7 +215,7 @@ export async function connectSockets(gen, { url, tokens, first, count, roomPrefi
 				roomPrefix,
 				rooms,
 				localAddress: worker.address,
-				portBase: 10_000 + worker.opened,
+				portBase: SOURCE_PORT_BASE + worker.opened,
 				concurrency,
 				deadlineMs
 			};

@@ -157,6 +157,13 @@ describe('two server processes on one PostgreSQL', () => {
 		expect(closes[0]).toBe(1001);
 		expect((await api(b, 'GET', '/api/session', undefined, eve.token)).status).toBe(401);
 		socket.disconnect();
+		// B had Eve's user cached from her connect: the revoked token still opens nothing there.
+		const upgrade = await new Promise<number | 'open'>((resolve) => {
+			const ws = new WebSocket(`${b.url.replace(/^http/, 'ws')}/socket/websocket?vsn=2.0.0&token=${eve.token}`);
+			ws.once('open', () => (ws.close(), resolve('open')));
+			ws.once('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0));
+		});
+		expect(upgrade).toBe(403);
 		expect(bystanderCloses).toEqual([]);
 		expect(bystander.isConnected()).toBe(true);
 	});

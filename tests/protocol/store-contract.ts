@@ -304,6 +304,25 @@ export function describeStoreContract(
 				expect(replay.updated).toEqual([]);
 				expect((await roomState('lobby'))[0]).toMatchObject({ version: 3, body: 'v3' });
 			});
+
+			it('replays a send with its original reply after the message was edited and deleted', async () => {
+				const first = await store.applyActions(ada, 'lobby', [send('a1', 'v1'), send('a2', 'kept')]);
+				const [m1, m2] = first.results.map(messageOf);
+				await store.applyActions(ada, 'lobby', [edit('e1', m1!.id, 'v2', 1)]);
+				await store.applyActions(ada, 'lobby', [send('a3'), remove('d1', m1!.id, 2)]);
+				const replay = await store.applyActions(ada, 'lobby', [send('a1', 'other'), send('a2'), edit('e1', m1!.id, 'v2', 1)]);
+				expect(replay.results.slice(0, 2)).toEqual(first.results);
+				expect(messageOf(replay.results[0])).toMatchObject({ id: m1!.id, seq: 1, version: 1, body: 'v1', deleted: false });
+				expect(messageOf(replay.results[1])).toEqual(m2);
+				expect(messageOf(replay.results[2])).toMatchObject({ id: m1!.id, version: 2, body: 'v2' });
+				expect(replay.created).toEqual([]);
+				expect(replay.updated).toEqual([]);
+				expect((await roomState('lobby')).map((m) => [m.seq, m.version, m.deleted, m.body])).toEqual([
+					[1, 3, true, ''],
+					[2, 1, false, 'kept'],
+					[3, 1, false, 'body of a3']
+				]);
+			});
 		});
 
 		describe('edit_message and delete_message', () => {
@@ -593,7 +612,7 @@ export function describeStoreContract(
 			it('applies a batch all or nothing: a fault halfway leaves no message and no idempotency record', async () => {
 				const bogus = { type: 'bogus', client_id: 'z', payload: {} } as unknown as Action;
 				const actions = [...Array.from({ length: 49 }, (_, i) => send(`a${i}`)), bogus, send('after')];
-				await expect(store.applyActions(ada, 'lobby', actions)).rejects.toThrow();
+				await expect(store.applyActions(ada, 'lobby', actions)).rejects.toThrow(/unknown action type/);
 				expect(await roomState('lobby')).toEqual([]);
 				const { created } = await store.applyActions(ada, 'lobby', actions.slice(0, 49));
 				expect(created.map((m) => m.seq)).toEqual(Array.from({ length: 49 }, (_, i) => i + 1));
@@ -610,6 +629,8 @@ export function describeStoreContract(
 				];
 				const settled = await Promise.allSettled(calls);
 				expect(settled.map((s) => s.status)).toEqual(['fulfilled', 'rejected', 'fulfilled', 'fulfilled']);
+				// The faulting call hears its own error.
+				expect(String((settled[1] as PromiseRejectedResult).reason)).toMatch(/unknown action type "bogus"/);
 				const ok = (i: number) => (settled[i] as PromiseFulfilledResult<ApplyOutcome>).value;
 				// Calls made at once may commit in either order (PostgreSQL runs them on several connections):
 				// each call's own messages stay together and in order, and the room's seqs have no gap.

@@ -55,6 +55,39 @@ describe('SQLite store specifics', () => {
 		await second.close();
 	});
 
+	it('keeps a send as its message row alone, and replays sends recorded the old way after the upgrade', async () => {
+		// A database at schema 2, where every send also wrote an actions row.
+		const file = tmpFile();
+		mkdirSync(dirname(file), { recursive: true });
+		const old = new Database(file);
+		old.exec(MIGRATIONS[0]! + MIGRATIONS[1]!);
+		old.pragma('user_version = 2');
+		const at = '2026-01-01T00:00:00.000Z';
+		old.prepare('INSERT INTO users (id, name, name_key, password_hash, created_at) VALUES (?, ?, ?, ?, ?)').run('u1', 'Ada', 'ada', 'h', at);
+		old.prepare('INSERT INTO rooms (slug, created_at, last_seq, last_change) VALUES (?, ?, 1, 1)').run('lobby', at);
+		old.prepare(
+			`INSERT INTO messages (room, author_id, client_id, body, seq, version, deleted, inserted_at, updated_at, change_seq)
+			 VALUES ('lobby', 'u1', 'old1', 'from before', 1, 1, 0, ?, ?, 1)`
+		).run(at, at);
+		const oldReply = { client_id: 'old1', status: 'ok', message: { id: '1', client_id: 'old1', room: 'lobby', author: { id: 'u1', name: 'Ada' }, body: 'from before', seq: 1, version: 1, deleted: false, inserted_at: at, updated_at: at, attachments: [] } };
+		old.prepare("INSERT INTO actions (author_id, client_id, room, type, result, created_at) VALUES ('u1', 'old1', 'lobby', 'send_message', ?, ?)").run(JSON.stringify(oldReply), at);
+		old.close();
+
+		const store = createSqliteStore({ file });
+		const ada = { id: 'u1', name: 'Ada' };
+		const replay = await store.applyActions(ada, 'lobby', [send('old1'), send('new1', 'after')]);
+		expect(replay.results[0]).toEqual(oldReply);
+		expect(replay.created.map((m) => [m.client_id, m.seq])).toEqual([['new1', 2]]);
+		const again = await store.applyActions(ada, 'lobby', [send('new1', 'twice')]);
+		expect(again.results).toEqual([replay.results[1]]);
+		await store.close();
+
+		const db = new Database(file, { readonly: true });
+		expect(db.pragma('user_version', { simple: true })).toBe(MIGRATIONS.length);
+		expect(db.prepare('SELECT client_id FROM actions ORDER BY client_id').pluck().all()).toEqual(['old1']);
+		db.close();
+	});
+
 	it('refuses a database written by a newer schema', async () => {
 		const file = tmpFile();
 		await createSqliteStore({ file }).close();

@@ -22,9 +22,11 @@ export function* applyActions(q: ActionQueries, author: User, room: string, acti
 	const sends = actions.filter((a) => a.type === 'send_message').length;
 	const clientIds = [...new Set(actions.map((a) => a.client_id))];
 	const stored = yield* q.prepare(author.id, clientIds, sends);
-	// Outcomes kept by this call, as their text: parsed only if replayed later in the call.
-	const keptNow = new Map<string, string>();
-	const counters = { ...(yield* q.lockRoom(room, now())) };
+	// Outcomes kept by this call (no one else holds them before it returns): copied only if replayed later in the call.
+	const keptNow = new Map<string, ActionResult>();
+	// One clock reading per call: its messages and changes share the time.
+	const at = new Date().toISOString();
+	const counters = { ...(yield* q.lockRoom(room, at)) };
 	const before = { ...counters };
 
 	const outcome: ApplyOutcome = { results: [], created: [], updated: [] };
@@ -36,14 +38,13 @@ export function* applyActions(q: ActionQueries, author: User, room: string, acti
 		}
 		const priorNow = keptNow.get(action.client_id);
 		if (priorNow !== undefined) {
-			outcome.results.push(JSON.parse(priorNow) as ActionResult);
+			outcome.results.push(structuredClone(priorNow));
 			continue;
 		}
-		const result = yield* applyOne(q, author, room, action, counters, outcome);
+		const result = yield* applyOne(q, author, room, action, at, counters, outcome);
 		if (isKept(result)) {
-			const text = JSON.stringify(result);
-			yield* q.keepOutcome(author.id, room, action.type, action.client_id, text, now());
-			keptNow.set(action.client_id, text);
+			yield* q.keepOutcome(author.id, room, action.type, action.client_id, result, at);
+			keptNow.set(action.client_id, result);
 		}
 		outcome.results.push(result);
 	}
@@ -63,6 +64,7 @@ function* applyOne(
 	author: User,
 	room: string,
 	action: Action,
+	at: string,
 	counters: RoomCounters,
 	outcome: ApplyOutcome
 ): Step<ActionResult> {
@@ -74,7 +76,6 @@ function* applyOne(
 				return { client_id, status: 'error', reason: 'invalid', message: `attachment ${files.missing} is not one of your uploads` };
 			}
 			const attachments = files.list;
-			const at = now();
 			const seq = ++counters.last_seq;
 			const change = ++counters.last_change;
 			const body = action.payload.body;
@@ -104,7 +105,7 @@ function* applyOne(
 			if (refusal) return { client_id, ...refusal };
 			// The room lock covers this message too: no one else changes it before we commit.
 			const isEdit = action.type === 'edit_message';
-			const change = { body: isEdit ? action.payload.body : '', deleted: !isEdit, at: now(), change: ++counters.last_change };
+			const change = { body: isEdit ? action.payload.body : '', deleted: !isEdit, at, change: ++counters.last_change };
 			yield* q.updateMessage(found.id, change);
 			const message: Message = {
 				...found,
@@ -135,8 +136,4 @@ function* ownFiles(q: ActionQueries, author: User, ids: string[]): Step<{ list: 
 	const found = new Map((yield* q.uploadsOf(author.id, ids)).map((file) => [file.id, file]));
 	const missing = ids.find((id) => !found.has(id));
 	return missing === undefined ? { list: ids.map((id) => found.get(id)!) } : { missing };
-}
-
-function now(): string {
-	return new Date().toISOString();
 }

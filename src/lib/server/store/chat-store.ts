@@ -8,6 +8,7 @@ import { nameKey, type ChatStore } from './port.js';
 import type { StoreDriver } from './queries.js';
 import { applyActions } from './apply-actions.js';
 import { checkSlug, createUser, historyPage, revokeToken, syncPage } from './rules.js';
+import { cachedUsers } from './user-cache.js';
 
 /**
  * @example
@@ -16,7 +17,7 @@ import { checkSlug, createUser, historyPage, revokeToken, syncPage } from './rul
 export function createChatStore(driver: StoreDriver): ChatStore {
 	return {
 		findUserByName: (name) => driver.run((q) => q.userByKey(nameKey(name))),
-		findUserById: (id) => driver.run((q) => q.userById(id)),
+		findUserById: cachedUsers((id) => driver.run((q) => q.userById(id))),
 		createUser: (name, passwordHash) => driver.run((q) => createUser(q, name, passwordHash)),
 
 		revokeToken: (tokenId, expiresAtMs) => driver.run((q) => revokeToken(q, tokenId, expiresAtMs)),

@@ -111,11 +111,11 @@ export function pgActionQueries(db: Queryable): ActionQueries {
 		*keepOutcome(authorId, room, type, clientId, result, at) {
 			const send = pending.at(-1);
 			if (send?.clientId === clientId) {
-				send.result = result;
+				send.result = JSON.stringify(result);
 				return;
 			}
 			yield* flushSends();
-			const { rowCount } = yield* wait(run(db, 'insertAction', [authorId, clientId, room, type, result, at]));
+			const { rowCount } = yield* wait(run(db, 'insertAction', [authorId, clientId, room, type, JSON.stringify(result), at]));
 			if (rowCount === 0) throw new IdempotencyRace(clientId);
 		},
 		*finish(room, counters, moved, memberId) {

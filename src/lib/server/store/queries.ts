@@ -111,8 +111,8 @@ export interface ActionQueries {
 	/** Raise the user's read marker to `seq` (never lower it). */
 	markRead(userId: string, room: string, seq: number): Step<void>;
 	unreadCount(room: string, userId: string): Step<number>;
-	/** Keep an outcome (`result`: its JSON text) so a replay returns it. */
-	keepOutcome(authorId: string, room: string, type: string, clientId: string, result: string, at: string): Step<void>;
+	/** Keep an outcome so a replay returns it (a driver stores it as JSON, or, for a send, may rebuild it from the message). */
+	keepOutcome(authorId: string, room: string, type: string, clientId: string, result: ActionResult, at: string): Step<void>;
 	/** End of the call: save the counters when `moved`, and add `memberId` (when given) to the room's members. */
 	finish(room: string, counters: RoomCounters, moved: boolean, memberId: string | null): Step<void>;
 }

@@ -1,7 +1,9 @@
 /**
  * The SQLite answers to the action flow's queries (`apply-actions.ts`). They
  * run inside the store's `BEGIN IMMEDIATE` transaction, which already holds
- * the database's write lock, so `lockRoom` only has to read.
+ * the database's write lock, so `lockRoom` only has to read. A sent message
+ * is its own idempotency record: `prepare` finds it by (author, client_id),
+ * and its first edit or deletion copies its reply to `actions` first.
  */
 import type { ActionResult } from './port.js';
 import type { ActionQueries } from './queries.js';
@@ -13,12 +15,15 @@ export function sqliteActionQueries(st: Statements): ActionQueries {
 		*prepare(authorId, clientIds) {
 			const stored = new Map<string, ActionResult>();
 			for (const clientId of clientIds) {
-				const result = st.findAction.get(authorId, clientId);
-				if (result !== undefined) stored.set(clientId, JSON.parse(result) as ActionResult);
+				const result = st.findOutcome.get(authorId, clientId, authorId, clientId);
+				if (result != null) stored.set(clientId, JSON.parse(result) as ActionResult);
 			}
 			return stored;
 		},
 		*lockRoom(room, at) {
+			// The write lock is held already: read first, create only a missing room.
+			const counters = st.roomCounters.get(room);
+			if (counters) return counters;
 			st.ensureRoom.run(room, at);
 			return st.roomCounters.get(room) ?? EMPTY_ROOM;
 		},
@@ -26,16 +31,8 @@ export function sqliteActionQueries(st: Statements): ActionQueries {
 			return st.uploadsOf.all(ownerId, JSON.stringify(uploadIds));
 		},
 		*insertMessage(m) {
-			const { lastInsertRowid } = st.insertMessage.run({
-				room: m.room,
-				authorId: m.authorId,
-				clientId: m.clientId,
-				body: m.body,
-				seq: m.seq,
-				now: m.at,
-				change: m.change,
-				attachments: m.attachments.length === 0 ? '[]' : JSON.stringify(m.attachments)
-			});
+			const attachments = m.attachments.length === 0 ? '[]' : JSON.stringify(m.attachments);
+			const { lastInsertRowid } = st.insertMessage.run(m.room, m.authorId, m.clientId, m.body, m.seq, m.at, m.at, m.change, attachments);
 			for (const file of m.attachments) st.nameUpload.run(file.id, lastInsertRowid);
 			return String(lastInsertRowid);
 		},
@@ -44,6 +41,8 @@ export function sqliteActionQueries(st: Statements): ActionQueries {
 			return row ? toMessage(row) : null;
 		},
 		*updateMessage(id, change) {
+			// A message's first change: its send's reply moves to `actions` before the row changes.
+			st.keepSendReply.run(change.at, Number(id));
 			st.updateMessage.run({ id: Number(id), body: change.body, deleted: change.deleted ? 1 : 0, now: change.at, change: change.change });
 			if (change.deleted) st.dropNamedUploads.run(Number(id));
 		},
@@ -54,7 +53,9 @@ export function sqliteActionQueries(st: Statements): ActionQueries {
 			return st.unreadCount.get({ room, userId })!;
 		},
 		*keepOutcome(authorId, room, type, clientId, result, at) {
-			st.insertAction.run(authorId, clientId, room, type, result, at);
+			// A send's record is its message row (findOutcome).
+			if (type === 'send_message') return;
+			st.insertAction.run(authorId, clientId, room, type, JSON.stringify(result), at);
 		},
 		*finish(room, counters, moved, memberId) {
 			if (moved) st.saveCounters.run(counters.last_seq, counters.last_change, room);

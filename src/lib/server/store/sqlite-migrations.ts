@@ -93,6 +93,12 @@ export const MIGRATIONS: readonly string[] = [
 		PRIMARY KEY (upload_id, message_id)
 	) STRICT, WITHOUT ROWID;
 	CREATE INDEX message_attachments_message ON message_attachments (message_id);
+	`,
+	// 3: a sent message is its own idempotency record (no actions row per send;
+	// see sqlite-statements.ts, findOutcome). Every send so far also has its
+	// actions row, so no two messages share an (author, client_id) yet.
+	`
+	CREATE UNIQUE INDEX messages_author_client ON messages (author_id, client_id);
 	`
 ];
 

@@ -41,6 +41,14 @@ const SELECT_MESSAGES = `
 	       m.version, m.deleted, m.inserted_at, m.updated_at, m.change_seq, m.attachments
 	FROM messages m CROSS JOIN users u ON u.id = m.author_id`;
 
+// The reply to a send, `{client_id, status: "ok", message}`, from its message row `m` (as sent) and author `u`.
+const SEND_REPLY = `json_object(
+	'client_id', m.client_id, 'status', 'ok', 'message', json_object(
+		'id', CAST(m.id AS TEXT), 'client_id', m.client_id, 'room', m.room,
+		'author', json_object('id', m.author_id, 'name', u.name), 'body', m.body,
+		'seq', m.seq, 'version', m.version, 'deleted', CASE m.deleted WHEN 1 THEN json('true') ELSE json('false') END,
+		'inserted_at', m.inserted_at, 'updated_at', m.updated_at, 'attachments', json(m.attachments)))`;
+
 export function prepareStatements(db: Database) {
 	return {
 		userByKey: db.prepare<[string], UserRow>(
@@ -72,11 +80,10 @@ export function prepareStatements(db: Database) {
 		// The call's counters, advanced in memory under the write lock and saved once.
 		saveCounters: db.prepare<[number, number, string]>('UPDATE rooms SET last_seq = ?, last_change = ? WHERE slug = ?'),
 
-		insertMessage: db.prepare<
-			[{ room: string; authorId: string; clientId: string; body: string; seq: number; now: string; change: number; attachments: string }]
-		>(
+		// Positional parameters: binding by name costs a lookup per parameter on this hot path.
+		insertMessage: db.prepare<[room: string, authorId: string, clientId: string, body: string, seq: number, insertedAt: string, updatedAt: string, change: number, attachments: string]>(
 			`INSERT INTO messages (room, author_id, client_id, body, seq, version, deleted, inserted_at, updated_at, change_seq, attachments)
-			 VALUES (@room, @authorId, @clientId, @body, @seq, 1, 0, @now, @now, @change, @attachments)`
+			 VALUES (?, ?, ?, ?, ?, 1, 0, ?, ?, ?, ?)`
 		),
 		nameUpload: db.prepare<[string, number | bigint]>('INSERT INTO message_attachments (upload_id, message_id) VALUES (?, ?)'),
 		dropNamedUploads: db.prepare<[number]>('DELETE FROM message_attachments WHERE message_id = ?'),
@@ -93,9 +100,24 @@ export function prepareStatements(db: Database) {
 			 WHERE id = @id`
 		),
 
-		findAction: db
-			.prepare<[string, string], string>('SELECT result FROM actions WHERE author_id = ? AND client_id = ?')
+		// The kept outcome of (author, client_id), as JSON text. Edits, deletions,
+		// marks and refusals are rows of `actions`; a send is its message row,
+		// whose reply is rebuilt while the row is still as sent (version 1). The
+		// first edit or deletion of a message copies that reply into `actions`
+		// first (keepSendReply), so a replay still returns the original.
+		findOutcome: db
+			.prepare<[string, string, string, string], string | null>(
+				`SELECT coalesce(
+					(SELECT result FROM actions WHERE author_id = ? AND client_id = ?),
+					(SELECT ${SEND_REPLY} FROM messages m CROSS JOIN users u ON u.id = m.author_id WHERE m.author_id = ? AND m.client_id = ?))`
+			)
 			.pluck(),
+		keepSendReply: db.prepare<[string, number]>(
+			`INSERT INTO actions (author_id, client_id, room, type, result, created_at)
+			 SELECT m.author_id, m.client_id, m.room, 'send_message', ${SEND_REPLY}, ?
+			 FROM messages m CROSS JOIN users u ON u.id = m.author_id WHERE m.id = ? AND m.version = 1
+			 ON CONFLICT (author_id, client_id) DO NOTHING`
+		),
 		insertAction: db.prepare<[string, string, string, string, string, string]>(
 			'INSERT INTO actions (author_id, client_id, room, type, result, created_at) VALUES (?, ?, ?, ?, ?, ?)'
 		),

@@ -64,12 +64,16 @@ function sqliteDriver(db: Database.Database): StoreDriver {
 	const writeOne = db.transaction((flow: (q: ActionQueries) => Step<unknown>) => runSync(flow(actionQueries)));
 
 	// Group commit: every write made in one turn of the event loop (the pushes
-	// of all sockets read in one poll) shares one transaction, each call in its
-	// own savepoint (a nested better-sqlite3 transaction), so one call's error
-	// rolls back only that call. A commit costs far more than an action
-	// (BENCHMARKS.md), and each caller still hears back only after the commit
-	// that holds its writes. Writers take the lock up front (`.immediate`), so
-	// two connections never deadlock upgrading a read lock.
+	// of all sockets read in one poll) shares one transaction. A commit costs
+	// far more than an action (BENCHMARKS.md), and each caller still hears back
+	// only after the commit that holds its writes. Writers take the lock up
+	// front (`.immediate`), so two connections never deadlock upgrading a read
+	// lock. One call's error must roll back only that call: the group first
+	// runs with no savepoints (a savepoint per call cost more than the call's
+	// own statements); if a call throws, that attempt is rolled back whole and
+	// the group runs again with each call in its own savepoint (a nested
+	// better-sqlite3 transaction). Flows are functions, so each attempt starts
+	// afresh.
 	interface WriteJob {
 		flow: (q: ActionQueries) => Step<unknown>;
 		resolve: (value: unknown) => void;
@@ -78,7 +82,18 @@ function sqliteDriver(db: Database.Database): StoreDriver {
 		error?: unknown;
 	}
 	let queued: WriteJob[] = [];
-	const writeGroup = db.transaction((jobs: WriteJob[]) => {
+	const CALL_FAILED = Symbol('a call of the group threw');
+	const writeAll = db.transaction((jobs: WriteJob[]) => {
+		for (const job of jobs) {
+			try {
+				job.done = { value: runSync(job.flow(actionQueries)) };
+			} catch (error) {
+				job.error = error;
+				throw CALL_FAILED;
+			}
+		}
+	});
+	const writeEach = db.transaction((jobs: WriteJob[]) => {
 		for (const job of jobs) {
 			try {
 				job.done = { value: writeOne(job.flow) };
@@ -92,7 +107,13 @@ function sqliteDriver(db: Database.Database): StoreDriver {
 		queued = [];
 		if (jobs.length === 0) return;
 		try {
-			writeGroup.immediate(jobs);
+			try {
+				writeAll.immediate(jobs);
+			} catch (error) {
+				if (error !== CALL_FAILED || jobs.length === 1) throw error === CALL_FAILED ? jobs[0]!.error : error;
+				for (const job of jobs) job.done = job.error = undefined;
+				writeEach.immediate(jobs);
+			}
 		} catch (error) {
 			// The commit itself failed (a lock held past the busy timeout, say): nothing of the group stands.
 			for (const job of jobs) {
