@@ -15,6 +15,13 @@ export const SESSION_URL = '/api/session';
 /** Outbox's endpoint handing out short-lived socket tokens for the session cookie (`socketToken`). */
 export const SOCKET_TOKEN_URL = '/api/socket-token';
 
+/**
+ * Batches of one room in flight at once: Outbox's `send_batch` honours
+ * `after`, so a room's queue may stream instead of waiting a round trip per
+ * batch (4 × 100 actions keeps the server busy without flooding its per-channel backlog).
+ */
+export const CHAT_BATCHES_IN_FLIGHT = 4;
+
 export interface BrowserChatOptions extends Omit<BrowserOutboxOptions<ChatActions>, 'actions'> {
 	chat?: ChatOptions;
 }
@@ -23,6 +30,6 @@ export function createBrowserChat(options: BrowserChatOptions): { outbox: Outbox
 	const { chat: chatOptions, ...outboxOptions } = options;
 	// With socket tokens the token refresh is the session check (a refused cookie: signed out).
 	const check = outboxOptions.socketToken === undefined ? { sessionCheck: SESSION_URL } : {};
-	const outbox = createBrowserOutbox<ChatActions>({ ...check, ...outboxOptions, actions: chatActions });
+	const outbox = createBrowserOutbox<ChatActions>({ ...check, batchesInFlight: CHAT_BATCHES_IN_FLIGHT, ...outboxOptions, actions: chatActions });
 	return { outbox, chat: createChat(outbox, chatOptions) };
 }
