@@ -27,8 +27,19 @@ describe('pipelined batches (batchesInFlight)', () => {
 		const tab = world.tab('ann', { batchesInFlight: 4 });
 		const ids = await queueOffline(world, tab, 1000);
 		const transactionsBefore = world.storage.stats.transactions;
+		// Every list the queue shows while it drains is in creation order (the store reuses its last order).
+		const position = new Map(ids.map((id, i) => [id, i]));
+		let lists = 0;
+		let unordered = 0;
+		const stop = tab.outbox.queue.subscribe(({ items }) => {
+			lists++;
+			if (items.some((item, i) => i > 0 && position.get(item.id)! < position.get(items[i - 1]!.id)!)) unordered++;
+		});
 		tab.pair.setReachable(true);
 		await world.until(() => tab.outbox.count === 0, 30_000, 'queue drained');
+		stop();
+		expect(lists).toBeGreaterThan(10);
+		expect(unordered).toBe(0);
 
 		const batches = tab.pair.server.receivedOf('send_batch');
 		expect(batches).toHaveLength(10);
