@@ -72,7 +72,7 @@ async function freePort(): Promise<number> {
 async function startServer(): Promise<{ url: string; child: ChildProcess; dataDir: string }> {
 	// Builds only when the build is missing or older than the sources (as `npm start`).
 	execFileSync(process.execPath, ['scripts/build.js', '--if-stale'], { stdio: 'inherit' });
-	const port = process.env.BENCH_PORT ? Number(process.env.BENCH_PORT) : await freePort();
+	const port = await freePort();
 	const dataDir = mkdtempSync(join(tmpdir(), 'outbox-bench-kit-'));
 	const child = spawn(process.execPath, ['build/main.js'], {
 		env: {
