@@ -36,6 +36,9 @@ describe('pipelined batches (batchesInFlight)', () => {
 			if (items.some((item, i) => i > 0 && position.get(item.id)! < position.get(items[i - 1]!.id)!)) unordered++;
 		});
 		tab.pair.setReachable(true);
+		// In flight, items show as sending (to this tab and the others) but storage keeps them queued: no write per send.
+		await world.until(() => tab.outbox.queue.get().counts.sending > 0, 5_000, 'batches in flight');
+		expect(world.storage.snapshot('ann').filter((item) => item.status !== 'queued')).toEqual([]);
 		await world.until(() => tab.outbox.count === 0, 30_000, 'queue drained');
 		stop();
 		expect(lists).toBeGreaterThan(10);
