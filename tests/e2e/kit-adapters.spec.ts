@@ -140,6 +140,32 @@ test.describe('localforage storage', () => {
 		expect(after.u2).toBe(3);
 	});
 
+	test('IndexedDB: a large remove deletes exactly the wanted items, by ranges, around items that stay', async ({ page }) => {
+		await openKit(page);
+		const result = await page.evaluate(async (makeItems) => {
+			const kit = (window as unknown as KitWindow).__kit;
+			const make = (0, eval)(makeItems) as (n: number, prefix: string, size: number) => QueueItem[];
+			const storage = kit.createLocalforageStorage({ name: 'kit-idb-ranges' });
+			await storage.write('u1', { put: make(300, 'a', 20) });
+			await storage.write('u2', { put: make(5, 'a', 20) });
+			await storage.write('u1', { meta: { ['cursor']: 'c-7' } });
+			const id = (i: number) => 'a' + String(i).padStart(6, '0');
+			// Remove 0–99 and 150–299 except every seventh, plus ids never stored: 100–149 and the sevenths stay.
+			const removed = [...Array.from({ length: 100 }, (_, i) => id(i)), ...Array.from({ length: 150 }, (_, i) => 150 + i).filter((i) => i % 7 !== 0).map(id), 'a999999', 'zz'];
+			await storage.write('u1', { remove: removed });
+			return {
+				left: (await storage.getAll('u1')).map((i) => i.id).sort(),
+				u2: (await storage.getAll('u2')).length,
+				meta: await storage.getMeta('u1', 'cursor')
+			};
+		}, makeItemsSource);
+		const id = (i: number) => 'a' + String(i).padStart(6, '0');
+		const expected = [...Array.from({ length: 50 }, (_, i) => 100 + i), ...Array.from({ length: 150 }, (_, i) => 150 + i).filter((i) => i % 7 === 0)].map(id);
+		expect(result.left).toEqual(expected);
+		expect(result.u2).toBe(5);
+		expect(result.meta).toBe('c-7');
+	});
+
 	test('localStorage driver: same contract, keys under "<name>/queue/", plain JSON values', async ({ page }) => {
 		await openKit(page);
 		const result = await page.evaluate(async (makeItems) => {

@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import { Socket, type Channel, type Push } from 'phoenix';
 import { WebSocket } from 'ws';
 import { createPhoenixTransport, createTabCoordinator } from '../../src/lib/outbox/adapters/index.js';
+import { CHAT_BATCHES_IN_FLIGHT } from '../../src/lib/chat/browser.js';
 import { createOutbox, type Connectivity, type ConnectivityState, type Outbox } from '../../src/lib/outbox/index.js';
 import { MemoryStorage } from '../../src/lib/outbox/testing/memory-storage.js';
 import { seededRandom } from '../../src/lib/outbox/testing/seeded-random.js';
@@ -233,6 +234,8 @@ export class FaultBench {
 				},
 				user: { id: user.id, name: user.name },
 				pushTimeoutMs: 2000,
+				// Batches in flight per room as the app has them, so the schedules also hit pipelined batches.
+				batchesInFlight: CHAT_BATCHES_IN_FLIGHT,
 				retry: { baseMs: 30, capMs: 300, networkDelayMs: 30, maxRetries: 1000 },
 				eventTarget: null
 			});

@@ -8,7 +8,8 @@ export const REASONS = [
 	'conflict',
 	'invalid',
 	'rate_limited',
-	'internal'
+	'internal',
+	'out_of_order'
 ] as const;
 
 export type Reason = (typeof REASONS)[number];
@@ -22,7 +23,7 @@ export const PERMANENT_REASONS: ReadonlySet<Reason> = new Set([
 ]);
 
 /** Reasons worth another attempt later, with backoff. */
-export const RETRYABLE_REASONS: ReadonlySet<Reason> = new Set(['rate_limited', 'internal']);
+export const RETRYABLE_REASONS: ReadonlySet<Reason> = new Set(['rate_limited', 'internal', 'out_of_order']);
 
 export function isReason(value: unknown): value is Reason {
 	return typeof value === 'string' && (REASONS as readonly string[]).includes(value);

@@ -112,8 +112,18 @@ export const batchActionSchema = z.strictObject({
 	payload: z.record(z.string(), z.unknown())
 });
 
+/**
+ * `after`: the last `client_id` of the batch the client sent just before this
+ * one on the same channel. The server applies the batch only if that batch
+ * was the last one it finished on this channel without a retryable failure;
+ * otherwise it refuses the whole batch (`out_of_order`, nothing applied). So a
+ * client may have several batches of one lane in flight and still never have
+ * a later batch applied after an earlier one failed. Without `after`, a batch
+ * is applied as it comes.
+ */
 export const sendBatchSchema = z.strictObject({
-	actions: z.array(batchActionSchema).max(LIMITS.batchMaxActions)
+	actions: z.array(batchActionSchema).max(LIMITS.batchMaxActions),
+	after: clientIdSchema.optional()
 });
 
 export const syncSchema = z.strictObject({

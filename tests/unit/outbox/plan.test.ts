@@ -141,4 +141,26 @@ describe('Lane', () => {
 		lane.insert('00001', cmp); // out of order after compaction
 		expect(lane.at(0)).toBe('00001');
 	});
+
+	it('with depth > 1, plans batches behind those in flight, each naming the one before, up to depth × maxBatch items', () => {
+		const state = queueWith(...Array.from({ length: 12 }, (_, i) => item({ id: `i${String(i).padStart(2, '0')}`, createdAt: i })));
+		const plan = (canFollow: (id: string) => boolean) => planFlush(state, NOW, { maxBatch: 3, isBatchable, depth: 2, canFollow });
+		// Nothing in flight: the head batch (no after), then one behind it.
+		expect(plan(() => true).map((b) => [b.items.map((i) => i.id), b.after])).toEqual([
+			[['i00', 'i01', 'i02'], undefined],
+			[['i03', 'i04', 'i05'], 'i02']
+		]);
+		reduceQueue(state, { type: 'sendStarted', ids: ['i00', 'i01', 'i02'], now: NOW });
+		// One batch in flight: the room left is one batch, behind it, only if the in-flight one may be named.
+		expect(plan((id) => id === 'i02').map((b) => [b.items.map((i) => i.id), b.after])).toEqual([[['i03', 'i04', 'i05'], 'i02']]);
+		expect(plan(() => false)).toEqual([]);
+		// Not past a type that is not batchable, nor past an item waiting on backoff.
+		const mixed = queueWith(item({ id: 'a', createdAt: 1 }), item({ id: 'b', createdAt: 2 }), item({ id: 'c', createdAt: 3, type: 'todo_add' }));
+		reduceQueue(mixed, { type: 'sendStarted', ids: ['a'], now: NOW });
+		expect(planFlush(mixed, NOW, { isBatchable, depth: 4, canFollow: () => true }).map((b) => b.items.map((i) => i.id))).toEqual([['b']]);
+		expect(() => planFlush(mixed, NOW, { depth: 9 })).toThrow(/depth/);
+		// A requeued item (refused out of order) is queued again as it was, uncharged.
+		reduceQueue(mixed, { type: 'requeued', ids: ['a'] });
+		expect(mixed.items.get('a')).toMatchObject({ status: 'queued', attempts: 0, nextAttemptAt: null });
+	});
 });

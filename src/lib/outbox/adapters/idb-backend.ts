@@ -72,13 +72,52 @@ export function idbBackend(owner: IdbOwner, storeName: string): StorageBackend {
 		async write(puts, removes) {
 			await transaction('readwrite', (store) => {
 				for (const [key, value] of puts) store.put(value, key);
-				for (const key of removes) store.delete(key);
+				if (removes.length < RANGE_DELETE_FROM) {
+					for (const key of removes) store.delete(key);
+					return;
+				}
+				// Many removes (a confirmed batch): read the keys stored between the first and the
+				// last, in this transaction (no other write can come between), and delete each run
+				// of wanted keys with one ranged request instead of one request per key.
+				const wanted = new Set(removes);
+				const sorted = [...wanted].sort();
+				const keys = store.getAllKeys(IDBKeyRange.bound(sorted[0], sorted[sorted.length - 1]));
+				keys.onsuccess = () => {
+					for (const [lower, upper] of wantedRuns(keys.result as string[], wanted)) {
+						store.delete(lower === upper ? lower : IDBKeyRange.bound(lower, upper));
+					}
+				};
 			});
 		},
 		async removePrefixed(prefix) {
 			await transaction('readwrite', (store) => store.delete(range(prefix)));
 		}
 	};
+}
+
+/** From this many keys to remove in one write, they are deleted by ranges (one request per run). */
+export const RANGE_DELETE_FROM = 8;
+
+/**
+ * The runs of consecutive `stored` keys (in key order) that are all `wanted`,
+ * as `[first, last]`: deleting those ranges deletes exactly the wanted keys
+ * that are stored, and nothing else.
+ *
+ * @example
+ * wantedRuns(['a', 'b', 'c', 'd'], new Set(['a', 'b', 'd'])) // [['a', 'b'], ['d', 'd']]
+ */
+export function wantedRuns(stored: readonly string[], wanted: ReadonlySet<string>): Array<[string, string]> {
+	const runs: Array<[string, string]> = [];
+	let run: [string, string] | null = null;
+	for (const key of stored) {
+		if (!wanted.has(key)) {
+			run = null;
+			continue;
+		}
+		if (run) run[1] = key;
+		else runs.push((run = [key, key]));
+	}
+	return runs;
 }
 
 function begin(owner: IdbOwner, storeName: string, mode: Mode): IDBTransaction {

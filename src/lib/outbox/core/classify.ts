@@ -43,7 +43,9 @@ export const REASON_VERDICTS: Readonly<Record<string, Verdict>> = Object.freeze(
 	conflict: 'conflict',
 	invalid: 'fail',
 	rate_limited: 'retry',
-	internal: 'retry'
+	internal: 'retry',
+	// A pipelined batch refused because the one before it failed: nothing ran (the send loop requeues it, uncharged).
+	out_of_order: 'retry'
 });
 
 /**

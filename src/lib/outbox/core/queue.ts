@@ -12,6 +12,7 @@
  *
  *   added ──> queued ──sendStarted──> sending ──succeeded──> (removed)
  *               ^  ^                     │
+ *               │  ├──requeued───────────┤ (not run: as it was, uncharged)
  *               │  └──failed: retry──────┤ (nextAttemptAt = now + backoff)
  *             retry                      └──failed: permanent or exhausted──> failed (kept)
  *               └──────────────────────────────────────────────────────────────┘
@@ -42,6 +43,11 @@ export type QueueAction =
 	| { type: 'succeeded'; id: string; response: unknown }
 	/** One item's push failed; the retry policy and the reason table decide. Ignored unless `sending`. */
 	| { type: 'failed'; id: string; failure: Failure; now: number }
+	/**
+	 * These `sending` items were not run (a pipelined batch the server refused
+	 * because the one before it failed): queued again as they were, uncharged.
+	 */
+	| { type: 'requeued'; ids: readonly string[] }
 	/** User retry: a failed item is queued afresh (attempts 0); a waiting one goes at once. */
 	| { type: 'retry'; id: string }
 	/** User discard: the action is abandoned and rolled back. A `sending` item cannot be recalled (no-op). */
@@ -121,6 +127,12 @@ export function reduceQueue(state: QueueState, action: QueueAction): QueueResult
 			}
 			break;
 		}
+		case 'requeued':
+			for (const id of action.ids) {
+				const item = state.items.get(id);
+				if (item?.status === 'sending') putItem(state, { ...item, status: 'queued' }, changes);
+			}
+			break;
 		case 'fileUploaded': {
 			const item = state.items.get(action.id);
 			if (!item) break;

@@ -146,6 +146,7 @@ export class Engine {
 			classify: o.classify,
 			maxBatch: o.maxBatch,
 			batchEvent: o.batchEvent,
+			batchesInFlight: o.batchesInFlight,
 			pushTimeoutMs: o.pushTimeoutMs,
 			...(o.deps.uploader ? { uploader: o.deps.uploader } : {}),
 			uploadProgress: (id, index, progress) => {

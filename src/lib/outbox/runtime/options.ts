@@ -9,7 +9,7 @@
  */
 import { defaultClassify, type ErrorClassifier } from '../core/classify.js';
 import { createIdGenerator } from '../core/ids.js';
-import { MAX_BATCH } from '../core/plan.js';
+import { MAX_BATCH, MAX_DEPTH } from '../core/plan.js';
 import type { RetryOptions } from '../core/retry-policy.js';
 import type { SessionUser } from '../core/session.js';
 import type { Clock, Connectivity, OutboxDeps, TabCoordinator } from '../ports.js';
@@ -33,6 +33,13 @@ export interface OutboxOptions<A extends ActionMap = ActionMap> {
 	maxBatch?: number;
 	/** The event a batch of batchable actions is pushed as (default `send_batch`). */
 	batchEvent?: string;
+	/**
+	 * Batches of one topic in flight at once (1–8, default 1). Above 1, each
+	 * batch behind another names that batch's last action in `after`; set it
+	 * only for a server that refuses such a batch when the one it names was
+	 * not applied (Outbox's `send_batch` does: `out_of_order`).
+	 */
+	batchesInFlight?: number;
 	/** How long a push waits for its reply (ms, default 10,000). */
 	pushTimeoutMs?: number;
 	/** Connect the transport when a user is set and disconnect it when none is (default true). */
@@ -47,6 +54,7 @@ export interface ResolvedOptions {
 	retry: Partial<RetryOptions>;
 	maxBatch: number;
 	batchEvent: string;
+	batchesInFlight: number;
 	pushTimeoutMs: number;
 	autoConnect: boolean;
 	eventTarget: EventTarget | null;
@@ -91,6 +99,7 @@ export function resolveOptions(options: OutboxOptions<ActionMap>): ResolvedOptio
 		retry: options.retry ?? {},
 		maxBatch: options.maxBatch ?? MAX_BATCH,
 		batchEvent: options.batchEvent ?? 'send_batch',
+		batchesInFlight: options.batchesInFlight ?? 1,
 		pushTimeoutMs: options.pushTimeoutMs ?? 10_000,
 		autoConnect: options.autoConnect ?? true,
 		eventTarget: options.eventTarget === undefined ? defaultEventTarget() : options.eventTarget
@@ -101,6 +110,7 @@ export function resolveOptions(options: OutboxOptions<ActionMap>): ResolvedOptio
 		throw new TypeError('createOutbox: actions must be an object of action definitions by type name');
 	}
 	checkInteger('maxBatch', resolved.maxBatch, 1, MAX_BATCH);
+	checkInteger('batchesInFlight', resolved.batchesInFlight, 1, MAX_DEPTH);
 	checkInteger('pushTimeoutMs', resolved.pushTimeoutMs, 1, 10 * 60_000);
 	return resolved;
 }

@@ -5,7 +5,9 @@
  * Every change goes through `apply` (the core reducer); the ids it changed
  * are written to storage (puts and removes made together are grouped, one
  * write at a time, in order), then its events are emitted and the change is
- * broadcast to the other tabs. New actions go the other way round (`enqueue`):
+ * broadcast to the other tabs. A `sending` mark is shown to the other tabs
+ * but not written: storage keeps the item `queued`, which is what a reload or
+ * a new leader makes of `sending` anyway, so a send costs no write of its own. New actions go the other way round (`enqueue`):
  * written first (adds made in the same tick share one `write`), then
  * reduced, so `add` resolves only once the action is durable, and a refused
  * write (quota) leaves the queue as it was.
@@ -58,6 +60,8 @@ export class QueueStore {
 	#hooks: QueueStoreHooks;
 	#chain: Promise<unknown> = Promise.resolve();
 	#dirty = new Set<string>();
+	/** Ids whose only change since the last write is a `sending` mark: broadcast, not written. */
+	#marked = new Set<string>();
 	#events: OutboxEvent[] = [];
 	#writeScheduled = false;
 	#writing = false;
@@ -65,6 +69,9 @@ export class QueueStore {
 	#addsScheduled = false;
 	/** Adds with a dedupe key, from `enqueue` until they are in the queue (or refused). */
 	#storing = new Map<string, Promise<QueueItem>>();
+	/** The last list in creation order, and whether an item may have joined the queue since (then it is sorted again). */
+	#list: readonly QueueItem[] | null = null;
+	#newIds = true;
 	/** Ok replies of confirmed items not yet told to the other tabs (their `settled()` resolves with them). */
 	#replies = new Map<string, unknown>();
 
@@ -72,7 +79,7 @@ export class QueueStore {
 		this.#hooks = hooks;
 		this.state = createQueueState(hooks.policy);
 		this.snapshot = new ComputedValue<QueueSnapshot>(() => ({
-			items: listItems(this.state),
+			items: this.#orderedItems(),
 			count: this.state.items.size,
 			counts: { ...this.state.counts }
 		}));
@@ -85,12 +92,37 @@ export class QueueStore {
 		return result;
 	}
 
+	/**
+	 * Every item in creation order. Only `added`, `restored` and `replicated`
+	 * bring ids in; other changes keep the order, so the last list is reused
+	 * (each item looked up again) instead of sorted again: a queue of 10,000
+	 * draining by batches would otherwise be sorted once per change.
+	 */
+	#orderedItems(): readonly QueueItem[] {
+		const previous = this.#list;
+		let list: QueueItem[];
+		if (previous === null || this.#newIds) {
+			list = listItems(this.state);
+		} else {
+			list = [];
+			for (const { id } of previous) {
+				const item = this.state.items.get(id);
+				if (item) list.push(item);
+			}
+		}
+		this.#list = list;
+		this.#newIds = false;
+		return list;
+	}
+
 	/** Reduce one action; by default persist its changes, then emit and broadcast. */
 	apply(action: QueueAction, options: { persist?: boolean } = {}): QueueResult {
 		const result = reduceQueue(this.state, action);
+		if (action.type === 'restored' || action.type === 'replicated' || action.type === 'added') this.#newIds = true;
 		const writes = options.persist !== false && (result.changed.length > 0 || result.removed.length > 0);
 		if (writes && action.type === 'succeeded') this.#replies.set(action.id, action.response);
-		for (const id of writes ? result.changed : []) this.#dirty.add(id);
+		const marks = action.type === 'sendStarted' ? this.#marked : this.#dirty;
+		for (const id of writes ? result.changed : []) if (!this.#dirty.has(id)) marks.add(id);
 		for (const id of writes ? result.removed : []) this.#dirty.add(id);
 		// Events wait for their writes, and never overtake events still waiting for theirs.
 		if (writes || this.#writeScheduled || this.#writing) {
@@ -147,8 +179,10 @@ export class QueueStore {
 	load(namespace: string | null, options: { persist: boolean }): Promise<void> {
 		return this.run(async () => {
 			this.state = createQueueState(this.#hooks.policy);
+			this.#newIds = true;
 			this.namespace = namespace;
 			this.#dirty.clear();
+			this.#marked.clear();
 			this.#events = [];
 			this.#replies.clear();
 			this.#notify(null);
@@ -214,6 +248,7 @@ export class QueueStore {
 		}
 		this.#hooks.storageOk();
 		const result = reduceQueue(this.state, { type: 'added', items });
+		this.#newIds = true;
 		this.#notify(result);
 		this.#hooks.emit(result.events);
 		this.#hooks.tabs.broadcast({ kind: 'queue-changed', namespace, items, removedIds: [] });
@@ -239,8 +274,10 @@ export class QueueStore {
 	async #writeDirty(): Promise<void> {
 		const namespace = this.namespace;
 		const ids = [...this.#dirty];
+		const marked = [...this.#marked].filter((id) => !this.#dirty.has(id));
 		const events = this.#events;
 		this.#dirty.clear();
+		this.#marked.clear();
 		this.#events = [];
 		if (namespace === null) return;
 		let replies: Record<string, unknown> | undefined;
@@ -257,9 +294,16 @@ export class QueueStore {
 				}
 			}
 		}
+		const shown: QueueItem[] = [];
+		for (const id of marked) {
+			const item = this.state.items.get(id);
+			if (item) shown.push(item);
+		}
 		try {
-			await this.#hooks.storage.write(namespace, { put: puts, remove: removedIds });
-			this.#hooks.storageOk();
+			if (puts.length > 0 || removedIds.length > 0) {
+				await this.#hooks.storage.write(namespace, { put: puts, remove: removedIds });
+				this.#hooks.storageOk();
+			}
 		} catch (error) {
 			// Keep them dirty: the next change writes them again. The events still
 			// go out, since the queue in memory did change.
@@ -267,7 +311,9 @@ export class QueueStore {
 			this.#hooks.storageFailed(error);
 		}
 		this.#hooks.emit(events);
-		if (ids.length > 0) this.#hooks.tabs.broadcast({ kind: 'queue-changed', namespace, items: puts, removedIds, ...(replies ? { replies } : {}) });
+		if (ids.length + shown.length > 0) {
+			this.#hooks.tabs.broadcast({ kind: 'queue-changed', namespace, items: [...puts, ...shown], removedIds, ...(replies ? { replies } : {}) });
+		}
 	}
 
 	#notify(result: QueueResult | null): void {

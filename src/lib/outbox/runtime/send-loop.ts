@@ -3,7 +3,12 @@
  * (`core/plan.ts`) says may go, mark it `sending`, push it (the item's own
  * event, or the batch event for several), and settle each item from the
  * reply (`core/outcomes.ts`). Lanes of different topics are in flight at the
- * same time; within a lane the core holds later items while a batch is out.
+ * same time; within a lane the core holds later items while a batch is out,
+ * or, with `batchesInFlight` above 1, lets up to that many batches go, each
+ * naming the one before it in `after`. A batch the server refused because the
+ * one it names was not applied (`out_of_order`) was not run: its items go
+ * back to `queued` as they were, and the lane sends again from the failed
+ * batch, in order.
  *
  * An item carrying files not yet uploaded goes alone: it is marked
  * `sending` (holding its lane), its files are uploaded (`upload-files.ts`,
@@ -15,7 +20,7 @@
  * per microtask. `idle` is reduced when nothing is in flight after a pump.
  */
 import type { ErrorClassifier } from '../core/classify.js';
-import type { BatchEntry } from '../core/outcomes.js';
+import type { BatchEntry, WireResult } from '../core/outcomes.js';
 import { outcomesOf } from '../core/outcomes.js';
 import type { LaneBatch } from '../core/plan.js';
 import { nextWakeAt, planFlush } from '../core/plan.js';
@@ -35,8 +40,10 @@ export interface SendLoopHooks {
 	registry: ActionRegistry;
 	classify: ErrorClassifier;
 	maxBatch: number;
-	/** The event that carries a batch (`{actions: [{client_id, type, payload}]}` → `{results}`). */
+	/** The event that carries a batch (`{actions: [{client_id, type, payload}], after?}` → `{results}`). */
 	batchEvent: string;
+	/** Batches of one lane in flight at once (1–8). */
+	batchesInFlight: number;
 	pushTimeoutMs: number;
 	/** Uploads the files items carry (none: such items fail `invalid`). */
 	uploader?: Uploader;
@@ -61,6 +68,9 @@ export class SendLoop {
 	#timer: TimerHandle | null = null;
 	#timerAt: number | null = null;
 	#isBatchable: (type: string) => boolean;
+	/** The last item id of each batch request in flight (this generation): a batch may name it in `after`. */
+	#batchEnds = new Set<string>();
+	#canFollow = (id: string) => this.#batchEnds.has(id);
 
 	constructor(hooks: SendLoopHooks) {
 		this.#hooks = hooks;
@@ -80,6 +90,7 @@ export class SendLoop {
 	/** Forget pushes in flight (their replies are ignored) and the timer: user switch, close. */
 	stop(): void {
 		this.#generation++;
+		this.#batchEnds.clear();
 		this.#setTimer(null);
 	}
 
@@ -88,9 +99,25 @@ export class SendLoop {
 		const { store, clock } = this.#hooks;
 		if (this.#hooks.canSend()) {
 			const now = clock.now();
-			for (const batch of planFlush(store.state, now, { maxBatch: this.#hooks.maxBatch, isBatchable: this.#isBatchable })) {
-				if (this.#hooks.ensureJoined(batch.topic)) this.#start(cutAtUpload(batch), now);
-			}
+			const plan = planFlush(store.state, now, {
+				maxBatch: this.#hooks.maxBatch,
+				isBatchable: this.#isBatchable,
+				depth: this.#hooks.batchesInFlight,
+				canFollow: this.#canFollow
+			});
+			let held: string | null = null; // a lane whose batch was cut: what the plan has behind it waits
+			plan.forEach((batch, index) => {
+				if (batch.topic === held || !this.#hooks.ensureJoined(batch.topic)) {
+					held = batch.topic;
+					return;
+				}
+				const cut = cutAtUpload(batch);
+				if (cut.items.length < batch.items.length) held = batch.topic;
+				// An item with files goes alone, never behind a batch in flight.
+				if (batch.after !== undefined && !cut.batchable) return;
+				const followed = held !== batch.topic && plan[index + 1]?.topic === batch.topic;
+				this.#start(cut, now, followed);
+			});
 			const wake = nextWakeAt(store.state);
 			this.#setTimer(wake !== null && wake > now ? wake : null);
 		} else {
@@ -110,7 +137,8 @@ export class SendLoop {
 		this.#settle(batch.items, batch.items.map(() => outcome));
 	}
 
-	#start(batch: LaneBatch, now: number): void {
+	/** `followed`: another batch of the lane goes right behind this one (so this one must go as a batch request). */
+	#start(batch: LaneBatch, now: number, followed = false): void {
 		const { store, registry } = this.#hooks;
 		const { items } = batch;
 		store.apply({ type: 'sendStarted', ids: items.map((item) => item.id), now });
@@ -119,7 +147,8 @@ export class SendLoop {
 			void this.#uploadThenPush(batch.topic, first);
 			return;
 		}
-		this.#pushNow(batch.topic, items);
+		const asBatch = batch.batchable && (items.length > 1 || followed || batch.after !== undefined);
+		this.#pushNow(batch.topic, items, asBatch, batch.after);
 	}
 
 	async #uploadThenPush(topic: string, item: QueueItem): Promise<void> {
@@ -140,7 +169,7 @@ export class SendLoop {
 		this.#pushNow(topic, [store.state.items.get(item.id) as QueueItem]);
 	}
 
-	#pushNow(topic: string, items: QueueItem[]): void {
+	#pushNow(topic: string, items: QueueItem[], asBatch = items.length > 1, after?: string): void {
 		const { registry } = this.#hooks;
 		const wires = items.map((item) => wireOf(registry, item));
 		const unknown = wires.findIndex((wire) => wire === null);
@@ -151,19 +180,34 @@ export class SendLoop {
 			this.#settle(items, items.map((item) => (item.type === type ? outcome : { kind: 'closed' })));
 			return;
 		}
-		void this.#push(topic, items, wires as Array<{ event: string; payload: Record<string, unknown> }>);
+		void this.#push(topic, items, wires as Array<{ event: string; payload: Record<string, unknown> }>, asBatch || items.length > 1, after);
 	}
 
-	async #push(topic: string, items: QueueItem[], wires: Array<{ event: string; payload: Record<string, unknown> }>): Promise<void> {
-		const { transport, pushTimeoutMs, classify, batchEvent } = this.#hooks;
+	async #push(
+		topic: string,
+		items: QueueItem[],
+		wires: Array<{ event: string; payload: Record<string, unknown> }>,
+		isBatch: boolean,
+		after: string | undefined
+	): Promise<void> {
+		const { transport, pushTimeoutMs, classify, batchEvent, store } = this.#hooks;
 		const generation = this.#generation;
-		const isBatch = items.length > 1;
 		const first = wires[0] as { event: string; payload: Record<string, unknown> };
-		const payload = isBatch
-			? { actions: wires.map(({ event, payload: { client_id, ...rest } }): BatchEntry => ({ client_id: client_id as string, type: event, payload: rest })) }
-			: first.payload;
+		let payload = first.payload;
+		if (isBatch) {
+			const actions = wires.map(({ event, payload: { client_id, ...rest } }): BatchEntry => ({ client_id: client_id as string, type: event, payload: rest }));
+			payload = after === undefined ? { actions } : { actions, after };
+		}
+		const end = (items[items.length - 1] as QueueItem).id;
+		if (isBatch) this.#batchEnds.add(end);
 		const result = await transport.push(topic, isBatch ? batchEvent : first.event, payload, pushTimeoutMs);
 		if (generation !== this.#generation) return;
+		this.#batchEnds.delete(end);
+		if (after !== undefined && isOutOfOrder(result)) {
+			// Not run: the batch before it failed. Its items wait for the lane to send that one again.
+			store.apply({ type: 'requeued', ids: items.map((item) => item.id) });
+			return;
+		}
 		this.#settle(items, outcomesOf(items, result, isBatch, classify));
 	}
 
@@ -194,6 +238,11 @@ export class SendLoop {
 			this.pump();
 		}, at - clock.now());
 	}
+}
+
+/** The server refused a batch whole because the batch its `after` names was not applied (the wire contract's reason). */
+function isOutOfOrder(result: WireResult): boolean {
+	return result.status === 'error' && (result.response as { reason?: unknown } | null)?.reason === 'out_of_order';
 }
 
 /** The batch up to the first item with files to upload; that item alone when it is the head. */

@@ -56,6 +56,7 @@ export class MemoryServer {
 	/** Set to refuse connections: `unauthorized` ends the client's attempts. */
 	refuse: 'unauthorized' | null = null;
 	#handlers = new Map<string, ServerHandler>();
+	#channelState = new Map<string, Record<string, unknown>>();
 	#joinHandler: (topic: string, payload: Record<string, unknown>) => ServerReply = () => ok({});
 	#toClient: (frame: ServerFrame, isReply: boolean) => void;
 
@@ -85,6 +86,13 @@ export class MemoryServer {
 		return true;
 	}
 
+	/** State a handler keeps for the channel of `topic` on this connection: new at each join, gone with the channel (as the real server's `ctx.state`). */
+	channelState(topic: string): Record<string, unknown> {
+		let state = this.#channelState.get(topic);
+		if (!state) this.#channelState.set(topic, (state = {}));
+		return state;
+	}
+
 	/** Pushes received for one event, in arrival order. */
 	receivedOf(event: string): ServerRequest[] {
 		return this.received.filter((request) => request.event === event);
@@ -93,18 +101,21 @@ export class MemoryServer {
 	/** @internal The link closed: the server forgets the connection's joins. */
 	connectionClosed(): void {
 		this.joined.clear();
+		this.#channelState.clear();
 	}
 
 	/** @internal A client frame arrived. */
 	receive(frame: ClientFrame): void {
 		if (frame.kind === 'join') {
 			const reply = this.#joinHandler(frame.topic, frame.payload);
+			this.#channelState.delete(frame.topic);
 			if (reply.status === 'ok') this.joined.add(frame.topic);
 			this.#toClient({ kind: 'reply', ref: frame.ref, topic: frame.topic, reply }, true);
 			return;
 		}
 		if (frame.kind === 'leave') {
 			this.joined.delete(frame.topic);
+			this.#channelState.delete(frame.topic);
 			return;
 		}
 		if (!this.joined.has(frame.topic)) {

@@ -52,14 +52,17 @@ export class ChatService {
 
 	/**
 	 * A `send_batch` payload: envelope errors reject the whole batch (returned
-	 * as `{error}`); a bad action fails alone, in its place.
+	 * as `{error}`); a bad action fails alone, in its place. `inOrder` judges
+	 * the batch's `after` (see `sendBatchSchema`): when it says no, nothing is
+	 * applied (`{outOfOrder}`).
 	 */
 	async applyBatch(
 		user: User,
 		room: string,
 		payload: unknown,
-		from?: BroadcastSender
-	): Promise<{ results: ActionResult[] } | { error: string }> {
+		from?: BroadcastSender,
+		inOrder?: (after: string | undefined) => boolean
+	): Promise<{ results: ActionResult[] } | { error: string } | { outOfOrder: true }> {
 		const parsed = sendBatchSchema.safeParse(payload);
 		if (!parsed.success) {
 			const count = (payload as { actions?: unknown[] } | null)?.actions?.length;
@@ -68,6 +71,7 @@ export class ChatService {
 			}
 			return { error: describeZodError(parsed.error) };
 		}
+		if (inOrder && !inOrder(parsed.data.after)) return { outOfOrder: true };
 		return { results: await this.applyEntries(user, room, parsed.data.actions, from) };
 	}
 

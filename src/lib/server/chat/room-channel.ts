@@ -5,6 +5,7 @@
 import {
 	EVENTS,
 	LIMITS,
+	RETRYABLE_REASONS,
 	ROOM_TOPIC_PREFIX,
 	describeZodError,
 	historySchema,
@@ -33,6 +34,9 @@ const error = (reason: string, message?: string): HandlerReply => ({
 });
 
 const slugOf = (ctx: Ctx) => ctx.topic.slice(ROOM_TOPIC_PREFIX.length);
+
+/** Channel state key: the last `client_id` of the last `send_batch` finished without a retryable failure. */
+const LAST_BATCH = 'lastBatch';
 
 export interface RoomChannelOptions {
 	chat: ChatService;
@@ -86,10 +90,20 @@ export function roomChannel({ chat, now = Date.now }: RoomChannelOptions): Chann
 			[EVENTS.deleteMessage]: action('delete_message'),
 			[EVENTS.markRead]: action('mark_read'),
 
+			// Several batches of one client may be in flight: one naming in `after` a batch that was not
+			// the last one finished here without a retryable failure is refused whole (`sendBatchSchema`).
+			// The mark lives in the channel's state, so it dies with the channel.
 			[EVENTS.sendBatch]: authed(async (ctx, payload) => {
-				const outcome = await chat.applyBatch(ctx.assigns.user, slugOf(ctx), payload, ctx);
+				const inOrder = (after: string | undefined) => after === undefined || after === ctx.state[LAST_BATCH];
+				const outcome = await chat.applyBatch(ctx.assigns.user, slugOf(ctx), payload, ctx, inOrder);
 				if ('error' in outcome) return error('invalid', outcome.error);
-				return { status: 'ok', response: { results: outcome.results } };
+				if ('outOfOrder' in outcome) {
+					return error('out_of_order', 'the batch named in `after` is not the last one applied on this channel; nothing was applied');
+				}
+				const { results } = outcome;
+				const last = results.at(-1);
+				if (last && !results.some((r) => r.status === 'error' && RETRYABLE_REASONS.has(r.reason))) ctx.state[LAST_BATCH] = last.client_id;
+				return { status: 'ok', response: { results } };
 			}),
 
 			[EVENTS.sync]: authed(async (ctx, payload) => {

@@ -108,6 +108,8 @@ export class ChatModel {
 	syncPageSize = 500;
 	/** Return a reply to override the model for one request (or undefined to let it answer). */
 	intercept: ((request: ServerRequest, author: string) => ServerReply | null | undefined) | null = null;
+	/** Batches refused as `out_of_order` (their `after` named a batch not applied on the channel). */
+	refusedOutOfOrder = 0;
 	/** Apply the next n action pushes but send no reply (the server acted; the ack never comes). */
 	swallowReplies = 0;
 	#pairs: Array<{ pair: MemoryTransportPair; author: string }> = [];
@@ -125,6 +127,13 @@ export class ChatModel {
 		};
 		for (const type of ['send_message', 'edit_message', 'delete_message', 'mark_read']) pair.server.handle(type, handle(type));
 		pair.server.handle('send_batch', (request) => {
+			// `after`, as Outbox's server: a batch behind one not applied on this channel is refused whole.
+			const channel = pair.server.channelState(request.topic);
+			const after = request.payload.after as string | undefined;
+			if (after !== undefined && after !== channel.lastBatch) {
+				this.refusedOutOfOrder++;
+				return error('out_of_order');
+			}
 			const override = this.intercept?.(request, author);
 			if (override !== undefined) return override;
 			const actions = request.payload.actions as Action[];
@@ -138,6 +147,8 @@ export class ChatModel {
 			});
 			if (changed.length === 1) this.#broadcast(request.topic, changed[0]!.event, { message: changed[0]!.message }, pair);
 			else if (changed.length > 1) this.#broadcast(request.topic, 'changes', { messages: changed.map((c) => c.message) }, pair);
+			const retryable = results.some((r) => r.status === 'error' && ['internal', 'rate_limited'].includes(String((r as { reason?: unknown }).reason)));
+			if (actions.length > 0 && !retryable) channel.lastBatch = actions[actions.length - 1]!.client_id;
 			if (this.swallowReplies > 0 && this.swallowReplies--) return null;
 			return ok({ results });
 		});
