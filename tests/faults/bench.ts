@@ -22,7 +22,8 @@ import { dropSchemas, freshSchema, TEST_DATABASE_URL } from '../protocol/helpers
 import { compileServer, removeCompiled, startServerProcess, type ServerProcess } from '../protocol/helpers/server-process.js';
 import { checkSchedule, type MadeAction, type ServerMessage, type TabView } from './checker.js';
 import { debugFrames, startFaultProxy, type FaultCounts, type FaultProxy } from './fault-proxy.js';
-import { ROOM_COUNT, type FaultKind, type Schedule } from './schedule.js';
+import { installFreezer, realTimers, TabZone } from './freezer.js';
+import { LEASE_MS, ROOM_COUNT, type FaultKind, type Schedule } from './schedule.js';
 
 export type StoreKind = 'sqlite' | 'pg';
 
@@ -65,19 +66,24 @@ function installLocalStorage(): void {
 	};
 }
 
+/** A tab's online/offline events (delivered through its zone: a frozen tab hears them on thaw). */
 class Switch implements Connectivity {
 	state: ConnectivityState = { online: true, visible: true };
-	#listeners = new Set<(state: ConnectivityState) => void>();
+	#listeners = new Map<(state: ConnectivityState) => void, (state: ConnectivityState) => void>();
+	readonly #zone: TabZone;
+	constructor(zone: TabZone) {
+		this.#zone = zone;
+	}
 	current() {
 		return this.state;
 	}
 	subscribe(listener: (state: ConnectivityState) => void) {
-		this.#listeners.add(listener);
+		this.#listeners.set(listener, this.#zone.gate(listener));
 		return () => void this.#listeners.delete(listener);
 	}
 	set(online: boolean) {
 		this.state = { online, visible: true };
-		for (const listener of [...this.#listeners]) listener(this.state);
+		for (const listener of [...this.#listeners.values()]) listener(this.state);
 	}
 }
 
@@ -99,6 +105,8 @@ interface Tab {
 	chat: Chat;
 	rooms: ChatRoom[];
 	network: Switch;
+	/** The tab's code and events (frozen by a `freeze` fault). */
+	zone: TabZone;
 }
 
 export class FaultBench {
@@ -119,6 +127,7 @@ export class FaultBench {
 
 	async start(): Promise<void> {
 		installLocalStorage();
+		installFreezer();
 		this.#compiled = compileServer();
 		this.#dataDir = mkdtempSync(join(tmpdir(), 'outbox-faults-'));
 		this.#env = { SECRET_KEY: randomBytes(24).toString('hex'), SOCKET_RATE_PER_S: '2000', SOCKET_RATE_BURST: '10000' };
@@ -211,12 +220,17 @@ export class FaultBench {
 				.finally(() => (user.signingIn = null));
 		let instances = 0;
 		const openTab = (user: User, slot: number): Tab => {
-			const network = new Switch();
+			const name = `${user.name}/t${slot}.${instances++}`;
+			const zone = new TabZone(name);
+			return zone.run(() => buildTab(user, name, zone));
+		};
+		const buildTab = (user: User, name: string, zone: TabZone): Tab => {
+			const network = new Switch(zone);
 			const transport = createPhoenixTransport({
 				endpoint: `ws://127.0.0.1:${this.proxy.port}/socket`,
 				token: () => user.token,
 				socketOptions: {
-					transport: WebSocket as never,
+					transport: zone.WebSocket as never,
 					heartbeatIntervalMs: 1000,
 					reconnectAfterMs: () => 30 + Math.floor(Math.random() * 40),
 					rejoinAfterMs: () => 30,
@@ -229,7 +243,7 @@ export class FaultBench {
 					storage: user.storage,
 					transport,
 					connectivity: network,
-					tabs: createTabCoordinator({ name: `outbox:${user.id}`, election: 'lease', leaseMs: 300, messaging: 'broadcast-channel' })
+					tabs: createTabCoordinator({ name: `outbox:${user.id}`, election: 'lease', leaseMs: LEASE_MS, messaging: 'broadcast-channel' })
 				},
 				user: { id: user.id, name: user.name },
 				pushTimeoutMs: 2000,
@@ -255,12 +269,45 @@ export class FaultBench {
 					}
 				})();
 			});
-			return { name: `${user.name}/t${slot}.${instances++}`, user, outbox, chat, rooms: slugs.map((slug) => chat.room(`room:${slug}`)), network };
+			const tab: Tab = { name, user, outbox, chat, rooms: slugs.map((slug) => chat.room(`room:${slug}`)), network, zone };
+			zone.onActionPush = () => actionPushed(tab);
+			return tab;
 		};
 		const closeTab = async (tab: Tab) => {
-			tab.chat.close();
-			await tab.outbox.close();
+			freezeArmed.delete(tab);
+			tab.zone.thaw(); // a frozen tab closed: what it was due runs first
+			await tab.zone.idle();
+			await tab.zone.run(async () => {
+				tab.chat.close();
+				await tab.outbox.close();
+			});
 		};
+		/** Freeze `tab` for `ms` now (thawed by a real timer: the tab's own timers are held). */
+		const freeze = (tab: Tab, ms: number) => {
+			freezeArmed.delete(tab);
+			if (tab.zone.frozen) return;
+			count('leader tabs frozen');
+			tab.zone.freeze();
+			freezes.push(
+				new Promise((resolve) => realTimers.setTimeout(resolve, ms)).then(() => {
+					if (otherLeader(tab)) count('frozen leaders taken over (resumed past their lease)');
+					tab.zone.thaw();
+					return tab.zone.idle();
+				})
+			);
+		};
+		/** Tabs to freeze as their next action push leaves, for how long. */
+		const freezeArmed = new Map<Tab, number>();
+		/** Another tab of `tab`'s user that leads and is not frozen (so knows it leads). */
+		const otherLeader = (tab: Tab) => (tabs[users.indexOf(tab.user)] as Tab[]).some((t) => t !== tab && !t.zone.frozen && t.outbox.session.get().phase === 'leader');
+		/** An action push leaves `tab`'s socket. */
+		const actionPushed = (tab: Tab) => {
+			if (otherLeader(tab)) count('action pushes while another tab leads');
+			const ms = freezeArmed.get(tab);
+			if (ms !== undefined) freeze(tab, ms);
+		};
+		/** Freezes armed or under way (they run on into the drain, as scheduled: 2 s at most). */
+		const freezes: Promise<void>[] = [];
 		const tabs: Tab[][] = users.map((user, u) => Array.from({ length: schedule.tabs[u] as number }, (_, slot) => openTab(user, slot)));
 		await Promise.all(tabs.flat().map((tab) => tab.outbox.ready));
 
@@ -305,6 +352,15 @@ export class FaultBench {
 							await fresh.outbox.ready;
 							break;
 						}
+						case 'freeze': {
+							// The user's leader freezes as its next action push leaves (the reply lands in its
+							// buffer), or in 200 ms if it sends nothing; it stays frozen past its lease.
+							const leader = userTabs.find((t) => t.outbox.session.get().phase === 'leader') ?? (userTabs[fault.tab] as Tab);
+							const ms = fault.ms ?? 2 * LEASE_MS;
+							freezeArmed.set(leader, ms);
+							freezes.push(new Promise((resolve) => realTimers.setTimeout(resolve, 200)).then(() => void (freezeArmed.has(leader) && freeze(leader, ms))));
+							break;
+						}
 						case 'revoke': {
 							count('tokens revoked (and signed in again)');
 							const revoked = user.token;
@@ -320,9 +376,11 @@ export class FaultBench {
 						}
 					}
 				}
-				const tab = (tabs[step.user] as Tab[])[step.tab] as Tab;
+				// A frozen tab takes no input: the user types in their next tab that is not frozen.
+				const userTabs = tabs[step.user] as Tab[];
+				const tab = Array.from({ length: userTabs.length }, (_, k) => userTabs[(step.tab + k) % userTabs.length] as Tab).find((t) => !t.zone.frozen) ?? (userTabs[step.tab] as Tab);
 				const room = slugs[step.room] as string;
-				const item = await tab.outbox.add('send_message', `room:${room}`, { body: `m${i}` });
+				const item = await tab.zone.run(() => tab.outbox.add('send_message', `room:${room}`, { body: `m${i}` }));
 				made.push({ clientId: item.id, room, author: tab.user.id, tab: tab.name });
 				if (step.pauseMs > 0) await sleep(step.pauseMs);
 			}
@@ -335,6 +393,7 @@ export class FaultBench {
 			});
 			this.proxy.onNextBatch(null);
 			for (const timer of timers) clearTimeout(timer);
+			for (let n = 0; n < freezes.length; n++) await freezes[n]; // a freeze's end may arm no new one, but the list may grow
 			for (const tab of tabs.flat()) tab.network.set(true);
 			await this.#restarting;
 
@@ -352,7 +411,7 @@ export class FaultBench {
 						retried.add(key);
 						count('actions retried by the user after signing in again');
 						userRetried.add(item.id);
-						void tab.outbox.retry(item.id);
+						void tab.zone.run(() => tab.outbox.retry(item.id));
 					}
 				}
 			};
