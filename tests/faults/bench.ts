@@ -23,6 +23,7 @@ import { compileServer, removeCompiled, startServerProcess, type ServerProcess }
 import { checkSchedule, type MadeAction, type ServerMessage, type TabView } from './checker.js';
 import { debugFrames, startFaultProxy, type FaultCounts, type FaultProxy } from './fault-proxy.js';
 import { installFreezer, realTimers, TabZone } from './freezer.js';
+import { installLocalStorage } from './local-storage.js';
 import { LEASE_MS, ROOM_COUNT, type FaultKind, type Schedule } from './schedule.js';
 
 export type StoreKind = 'sqlite' | 'pg';
@@ -47,23 +48,6 @@ async function until(check: () => boolean, ms: number): Promise<boolean> {
 		await sleep(10);
 	}
 	return check();
-}
-
-/** `localStorage` for the lease election in Node (shared by every tab of this process, as one browser profile). */
-function installLocalStorage(): void {
-	const g = globalThis as { localStorage?: Storage };
-	if (g.localStorage) return;
-	const data = new Map<string, string>();
-	g.localStorage = {
-		get length() {
-			return data.size;
-		},
-		key: (i: number) => [...data.keys()][i] ?? null,
-		getItem: (key: string) => data.get(key) ?? null,
-		setItem: (key: string, value: string) => void data.set(key, String(value)),
-		removeItem: (key: string) => void data.delete(key),
-		clear: () => data.clear()
-	};
 }
 
 /** A tab's online/offline events (delivered through its zone: a frozen tab hears them on thaw). */
