@@ -11,7 +11,7 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { ensurePostgres } from './postgres.js';
 
-const KINDS = ['frames', 'lost-ack', 'sigkill', 'tab-rebuild', 'flap', 'cut', 'revoke'];
+const KINDS = ['frames', 'lost-ack', 'sigkill', 'tab-rebuild', 'flap', 'cut', 'revoke', 'freeze', 'node-kill'];
 const usage = 'usage: npm run test:faults -- --schedules N [--seed S] [--store sqlite|pg|sqlite,pg] [--kinds k1,k2|none] [--report file.jsonl]';
 
 function fail(message) {
