@@ -5,7 +5,11 @@
  * `MemoryStorage` per user, lease election through a shared `localStorage`,
  * BroadcastChannel between tabs, the official phoenix client over `ws`).
  * One server serves every schedule of a run (each schedule has its own rooms
- * and users); a SIGKILL restarts it on the same data.
+ * and users); a SIGKILL restarts it on the same data. With `nodes` 2–3
+ * (PostgreSQL only) the server is that many processes on one schema, a
+ * cluster: the proxy sends each new connection to the next live node in turn
+ * (so tabs spread over the nodes, and a client whose node died reconnects to
+ * another), `sigkill` kills every node at once, `node-kill` one of them.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -95,8 +99,13 @@ interface Tab {
 
 export class FaultBench {
 	readonly store: StoreKind;
+	readonly nodes: number;
 	proxy!: FaultProxy;
-	server!: ServerProcess;
+	/** The server's processes by node; null while a killed node restarts. */
+	servers: Array<ServerProcess | null> = [];
+	#nextNode = 0;
+	/** Nodes restarting after a `node-kill`. */
+	#nodeRestarts = new Set<Promise<void>>();
 	#compiled = '';
 	#dataDir = '';
 	#schema: string | null = null;
@@ -105,8 +114,23 @@ export class FaultBench {
 	#random = seededRandom(1);
 	restarts = 0;
 
-	constructor(store: StoreKind) {
+	constructor(store: StoreKind, nodes = 1) {
+		if (nodes < 1 || nodes > 3 || (nodes > 1 && store !== 'pg')) throw new Error(`FaultBench: ${nodes} nodes on ${store} (a cluster of 2–3 nodes runs on PostgreSQL only)`);
 		this.store = store;
+		this.nodes = nodes;
+	}
+
+	/** A live node (the first). */
+	get server(): ServerProcess {
+		const live = this.servers.find((s) => s !== null);
+		if (!live) throw new Error('no server node is up');
+		return live;
+	}
+
+	/** The next live node in turn, for a new connection through the proxy. */
+	#pick(): number {
+		const live = this.servers.filter((s): s is ServerProcess => s !== null);
+		return (live[this.#nextNode++ % Math.max(1, live.length)] ?? this.server).port;
 	}
 
 	async start(): Promise<void> {
@@ -119,14 +143,15 @@ export class FaultBench {
 			this.#schema = freshSchema('faults');
 			Object.assign(this.#env, { DATABASE_URL: TEST_DATABASE_URL, DATABASE_SCHEMA: this.#schema });
 		}
-		this.server = await this.#startServer();
-		this.proxy = await startFaultProxy({ target: () => this.server.port, random: () => this.#random() });
+		this.servers = await Promise.all(Array.from({ length: this.nodes }, () => this.#startServer()));
+		this.proxy = await startFaultProxy({ target: () => this.#pick(), random: () => this.#random() });
 	}
 
 	async close(): Promise<void> {
 		await this.#restarting;
+		await Promise.all(this.#nodeRestarts);
 		await this.proxy?.close();
-		await this.server?.stop();
+		await Promise.all(this.servers.map((s) => s?.stop()));
 		if (this.#schema) await dropSchemas([this.#schema]);
 		rmSync(this.#dataDir, { recursive: true, force: true });
 		removeCompiled(this.#compiled);
@@ -146,13 +171,28 @@ export class FaultBench {
 	/** SIGKILL the server now and start it again on the same data (in the background). */
 	#kill(): boolean {
 		if (this.#restarting) return false;
-		const old = this.server;
+		const old = this.servers;
 		this.restarts++;
 		this.#restarting = (async () => {
+			await Promise.all(this.#nodeRestarts);
+			for (const s of old) s?.child.kill('SIGKILL');
+			await Promise.all(old.map((s) => s?.exited));
+			this.servers = await Promise.all(old.map(() => this.#startServer()));
+		})().finally(() => (this.#restarting = null));
+		return true;
+	}
+
+	/** SIGKILL node `n` now and start it again (in the background); the others serve meanwhile. */
+	#killNode(n: number): boolean {
+		const old = this.servers[n];
+		if (!old || this.#restarting || this.servers.filter((s) => s !== null).length < 2) return false;
+		this.servers[n] = null;
+		const restart = (async () => {
 			old.child.kill('SIGKILL');
 			await old.exited;
-			this.server = await this.#startServer();
-		})().finally(() => (this.#restarting = null));
+			this.servers[n] = await this.#startServer();
+		})().finally(() => this.#nodeRestarts.delete(restart));
+		this.#nodeRestarts.add(restart);
 		return true;
 	}
 
@@ -317,6 +357,16 @@ export class FaultBench {
 								if (this.#kill()) count('server SIGKILLs mid-flush');
 							});
 							break;
+						case 'node-kill': {
+							// As the next action push leaves (the next one after that while the whole cluster restarts).
+							const arm = () =>
+								this.proxy.onNextBatch(() => {
+									if (this.#killNode(fault.node ?? 0)) count('cluster nodes SIGKILLed mid-flush');
+									else if (this.#restarting) arm();
+								});
+							arm();
+							break;
+						}
 						case 'cut':
 							count('connections cut', this.proxy.cutAll());
 							break;
@@ -380,6 +430,7 @@ export class FaultBench {
 			for (let n = 0; n < freezes.length; n++) await freezes[n]; // a freeze's end may arm no new one, but the list may grow
 			for (const tab of tabs.flat()) tab.network.set(true);
 			await this.#restarting;
+			await Promise.all(this.#nodeRestarts);
 
 			const violations: string[] = [];
 			const allTabs = tabs.flat();
