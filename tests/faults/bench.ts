@@ -337,6 +337,14 @@ export class FaultBench {
 
 		const made: MadeAction[] = [];
 		const timers: Array<ReturnType<typeof setTimeout>> = [];
+		/** What runs as the next action push leaves (a `sigkill` and a `node-kill` may both wait for it). */
+		const batchHooks: Array<() => void> = [];
+		const atNextBatch = (fn: () => void) => {
+			batchHooks.push(fn);
+			this.proxy.onNextBatch(() => {
+				for (const hook of batchHooks.splice(0)) hook();
+			});
+		};
 		const background: Promise<unknown>[] = [];
 		try {
 			for (const [i, step] of schedule.steps.entries()) {
@@ -353,14 +361,14 @@ export class FaultBench {
 							this.proxy.loseNextAck();
 							break;
 						case 'sigkill':
-							this.proxy.onNextBatch(() => {
+							atNextBatch(() => {
 								if (this.#kill()) count('server SIGKILLs mid-flush');
 							});
 							break;
 						case 'node-kill': {
 							// As the next action push leaves (the next one after that while the whole cluster restarts).
 							const arm = () =>
-								this.proxy.onNextBatch(() => {
+								atNextBatch(() => {
 									if (this.#killNode(fault.node ?? 0)) count('cluster nodes SIGKILLed mid-flush');
 									else if (this.#restarting) arm();
 								});
@@ -426,6 +434,7 @@ export class FaultBench {
 				check();
 			});
 			this.proxy.onNextBatch(null);
+			batchHooks.length = 0;
 			for (const timer of timers) clearTimeout(timer);
 			for (let n = 0; n < freezes.length; n++) await freezes[n]; // a freeze's end may arm no new one, but the list may grow
 			for (const tab of tabs.flat()) tab.network.set(true);

@@ -99,10 +99,10 @@ export function generateSchedule(seed: number, kinds: readonly FaultKind[] = FAU
 		if (kind === 'flap') fault.ms = int(20, 400);
 		faults.push(fault);
 	}
-	// The later kinds, from their own stream: 0–1 of them beside the base kinds, 1–2 alone.
+	// The later kinds, from their own stream: 0–1 of them beside the base kinds (1–2 on a cluster), 1–2 alone.
 	const random2 = seededRandom((seed ^ 0x9e3779b9) >>> 0);
 	const int2 = (min: number, max: number) => min + Math.floor(random2() * (max - min + 1));
-	const extraCount = extra.length === 0 ? 0 : base.length > 0 ? int2(0, 1) : int2(1, 2);
+	const extraCount = extra.length === 0 ? 0 : base.length > 0 && nodes === 1 ? int2(0, 1) : int2(1, 2);
 	for (let i = 0; i < extraCount; i++) {
 		const kind = extra[int2(0, extra.length - 1)] as FaultKind;
 		const user = int2(0, users - 1);
