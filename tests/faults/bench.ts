@@ -466,7 +466,7 @@ export class FaultBench {
 			if (!drained) {
 				for (const tab of allTabs) {
 					const stuck = tab.outbox.list().map((item) => `${item.id}:${item.status}${item.lastError ? `(${item.lastError.reason})` : ''}`);
-					if (stuck.length) violations.push(`not drained after 60 s: tab ${tab.name} (${tab.outbox.session.get().phase}, ${tab.outbox.connection.get().status}) holds ${stuck.join(' ')}`);
+					if (stuck.length) violations.push(`not drained after 60 s: tab ${tab.name} (${tab.outbox.session.get().phase}, ${tab.outbox.connection.get().status}${tab.zone.frozen ? ", frozen" : ""}) holds ${stuck.join(' ')}`);
 				}
 				if (violations.length === 0) violations.push('not drained after 60 s (storage still holds items)');
 			}

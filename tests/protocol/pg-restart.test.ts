@@ -21,7 +21,7 @@ import { joinRoom, syncAll, until } from './chat/harness.js';
 import { startPrivatePostgres, type PrivatePostgres } from './helpers/private-pg.js';
 import { compileServer, removeCompiled, startServerProcess, type ServerProcess } from './helpers/server-process.js';
 
-/** The private PostgreSQL's port (this suite's own, outside the shared 5432). */
+/** The private PostgreSQL's port: the first free one from here (outside the shared 5432). */
 const PG_PORT = 42110;
 
 let pg: PrivatePostgres;

@@ -7,6 +7,7 @@
  * missing.
  */
 import { execFile, execFileSync } from 'node:child_process';
+import { createServer } from 'node:net';
 import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -39,8 +40,23 @@ export function postgresBinDir(): string {
 	return join(BIN_ROOT, newest, 'bin');
 }
 
-export async function startPrivatePostgres(port: number): Promise<PrivatePostgres> {
+/** The first port from `from` (100 tried) that nothing listens on now. */
+async function freePort(from: number): Promise<number> {
+	for (let port = from; port < from + 100; port++) {
+		const free = await new Promise<boolean>((resolve) => {
+			const server = createServer();
+			server.once('error', () => resolve(false));
+			server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
+		});
+		if (free) return port;
+	}
+	throw new Error(`no free port in ${from}–${from + 99} for a private PostgreSQL`);
+}
+
+/** Start one on the first free port from `fromPort`. */
+export async function startPrivatePostgres(fromPort: number): Promise<PrivatePostgres> {
 	const bin = postgresBinDir();
+	const port = await freePort(fromPort);
 	const asRoot = process.getuid?.() === 0;
 	const dir = mkdtempSync(join(tmpdir(), 'outbox-pg-'));
 	if (asRoot) {
