@@ -466,9 +466,20 @@ export class FaultBench {
 			if (!drained) {
 				for (const tab of allTabs) {
 					const stuck = tab.outbox.list().map((item) => `${item.id}:${item.status}${item.lastError ? `(${item.lastError.reason})` : ''}`);
-					if (stuck.length) violations.push(`not drained after 60 s: tab ${tab.name} (${tab.outbox.session.get().phase}, ${tab.outbox.connection.get().status}${tab.zone.frozen ? ", frozen" : ""}) holds ${stuck.join(' ')}`);
+					if (stuck.length) violations.push(`not drained after 60 s: tab ${tab.name} (${tab.outbox.session.get().phase}, ${tab.outbox.connection.get().status}${tab.zone.frozen ? ', frozen' : ''}) holds ${stuck.join(' ')}`);
 				}
-				if (violations.length === 0) violations.push('not drained after 60 s (storage still holds items)');
+				// What storage holds, and where every tab of those users stands (to tell a stale copy from a stuck send).
+				for (const user of users) {
+					for (const namespace of user.storage.namespaces()) {
+						const stored = await user.storage.getAll(namespace);
+						violations.push(`not drained after 60 s: ${user.name}'s storage holds ${stored.map((item) => `${item.id}:${item.status}`).join(' ') || 'an empty namespace'}`);
+					}
+				}
+				for (const tab of allTabs) {
+					if (tab.outbox.count > 0 || !users.every((u) => u.storage.namespaces().length === 0)) {
+						violations.push(`  tab ${tab.name}: ${tab.outbox.session.get().phase}, ${tab.outbox.connection.get().status}, ${tab.outbox.count} held${tab.zone.frozen ? ', frozen' : ''}`);
+					}
+				}
 			}
 			const server = await this.#serverView(slugs, users[0] as User);
 			const viewOf = (): TabView[] =>
