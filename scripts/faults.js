@@ -1,7 +1,8 @@
-// `npm run test:faults -- --schedules N [--seed S] [--store sqlite|pg|sqlite,pg] [--kinds k1,k2|none] [--report file.jsonl]`
+// `npm run test:faults -- --schedules N [--seed S] [--store sqlite|pg|sqlite,pg] [--nodes 1|2|3] [--kinds k1,k2|none] [--report file.jsonl]`
 // The long run of the fault schedules in tests/faults/ (the short batch runs in `npm test`):
 // N seeded schedules from seed S (default 1) against the real server on each store
-// (default both; PostgreSQL is started or installed by scripts/postgres.js). Prints each
+// (default both; PostgreSQL is started or installed by scripts/postgres.js); `--nodes 2|3` runs the
+// server as a PostgreSQL cluster of that many nodes behind the proxy (`--store pg`). Prints each
 // violating schedule's seed with the command that replays it alone, then a summary per store:
 // schedules, actions, violations, faults injected by kind, the slowest drain.
 // `--report` appends one JSON line per schedule and prints the totals over the whole file
@@ -11,15 +12,15 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { ensurePostgres } from './postgres.js';
 
-const KINDS = ['frames', 'lost-ack', 'sigkill', 'tab-rebuild', 'flap', 'cut', 'revoke'];
-const usage = 'usage: npm run test:faults -- --schedules N [--seed S] [--store sqlite|pg|sqlite,pg] [--kinds k1,k2|none] [--report file.jsonl]';
+const KINDS = ['frames', 'lost-ack', 'sigkill', 'tab-rebuild', 'flap', 'cut', 'revoke', 'freeze', 'node-kill'];
+const usage = 'usage: npm run test:faults -- --schedules N [--seed S] [--store sqlite|pg|sqlite,pg] [--nodes 1|2|3] [--kinds k1,k2|none] [--report file.jsonl]';
 
 function fail(message) {
 	console.error(`test:faults: ${message}\n${usage}`);
 	process.exit(2);
 }
 
-const options = { schedules: '100', seed: '1', store: 'sqlite,pg', kinds: '', report: '', summarize: '' };
+const options = { schedules: '100', seed: '1', store: 'sqlite,pg', nodes: '1', kinds: '', report: '', summarize: '' };
 const args = process.argv.slice(2);
 for (let i = 0; i < args.length; i++) {
 	const arg = args[i];
@@ -39,11 +40,13 @@ if (!/^[1-9]\d{0,5}$/.test(options.schedules)) fail('--schedules must be a whole
 if (!/^\d{1,9}$/.test(options.seed)) fail('--seed must be a whole number from 0 to 999999999');
 const stores = options.store.split(',');
 if (stores.length === 0 || stores.some((s) => s !== 'sqlite' && s !== 'pg')) fail('--store must be sqlite, pg or sqlite,pg');
+if (!/^[123]$/.test(options.nodes)) fail('--nodes must be 1, 2 or 3');
+if (options.nodes !== '1' && stores.includes('sqlite')) fail('--nodes 2|3 runs a PostgreSQL cluster: add --store pg');
 if (options.kinds) {
 	for (const kind of options.kinds.split(',')) if (kind !== 'none' && !KINDS.includes(kind)) fail(`--kinds: unknown kind ${kind} (kinds: ${KINDS.join(', ')}, none)`);
 }
 
-const env = { ...process.env, NODE_ENV: 'test', FAULT_SCHEDULES: options.schedules, FAULT_SEED: options.seed, FAULT_STORE: options.store };
+const env = { ...process.env, NODE_ENV: 'test', FAULT_SCHEDULES: options.schedules, FAULT_SEED: options.seed, FAULT_STORE: options.store, FAULT_NODES: options.nodes };
 if (options.kinds) env.FAULT_KINDS = options.kinds;
 if (options.report) env.FAULT_REPORT = resolve(options.report);
 if (stores.includes('pg')) {

@@ -2,7 +2,7 @@
 //   1. svelte-check (types, strict); the kit package built and linted (publint)
 //   2. vitest: unit + protocol (the real server, the official phoenix client;
 //      PostgreSQL for the cluster suites: started or installed by postgres.js)
-//      + a short batch of fault schedules (tests/faults: 5 per store; the long
+//      + a short batch of fault schedules (tests/faults: 5 per store, 2 on a 2-node cluster; the long
 //      run is `npm run test:faults -- --schedules N`)
 //   3. Playwright in Chromium against the built app (installs Debian's
 //      chromium when missing, or uses CHROMIUM_PATH)

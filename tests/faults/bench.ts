@@ -5,7 +5,11 @@
  * `MemoryStorage` per user, lease election through a shared `localStorage`,
  * BroadcastChannel between tabs, the official phoenix client over `ws`).
  * One server serves every schedule of a run (each schedule has its own rooms
- * and users); a SIGKILL restarts it on the same data.
+ * and users); a SIGKILL restarts it on the same data. With `nodes` 2–3
+ * (PostgreSQL only) the server is that many processes on one schema, a
+ * cluster: the proxy sends each new connection to the next live node in turn
+ * (so tabs spread over the nodes, and a client whose node died reconnects to
+ * another), `sigkill` kills every node at once, `node-kill` one of them.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -23,7 +27,9 @@ import { dropSchemas, freshSchema, TEST_DATABASE_URL } from '../protocol/helpers
 import { compileServer, removeCompiled, startServerProcess, type ServerProcess } from '../protocol/helpers/server-process.js';
 import { checkSchedule, type MadeAction, type ServerMessage, type TabView } from './checker.js';
 import { debugFrames, startFaultProxy, type FaultCounts, type FaultProxy } from './fault-proxy.js';
-import { ROOM_COUNT, type FaultKind, type Schedule } from './schedule.js';
+import { installFreezer, realTimers, TabZone } from './freezer.js';
+import { installLocalStorage } from './local-storage.js';
+import { LEASE_MS, ROOM_COUNT, type FaultKind, type Schedule } from './schedule.js';
 
 export type StoreKind = 'sqlite' | 'pg';
 
@@ -49,36 +55,24 @@ async function until(check: () => boolean, ms: number): Promise<boolean> {
 	return check();
 }
 
-/** `localStorage` for the lease election in Node (shared by every tab of this process, as one browser profile). */
-function installLocalStorage(): void {
-	const g = globalThis as { localStorage?: Storage };
-	if (g.localStorage) return;
-	const data = new Map<string, string>();
-	g.localStorage = {
-		get length() {
-			return data.size;
-		},
-		key: (i: number) => [...data.keys()][i] ?? null,
-		getItem: (key: string) => data.get(key) ?? null,
-		setItem: (key: string, value: string) => void data.set(key, String(value)),
-		removeItem: (key: string) => void data.delete(key),
-		clear: () => data.clear()
-	};
-}
-
+/** A tab's online/offline events (delivered through its zone: a frozen tab hears them on thaw). */
 class Switch implements Connectivity {
 	state: ConnectivityState = { online: true, visible: true };
-	#listeners = new Set<(state: ConnectivityState) => void>();
+	#listeners = new Map<(state: ConnectivityState) => void, (state: ConnectivityState) => void>();
+	readonly #zone: TabZone;
+	constructor(zone: TabZone) {
+		this.#zone = zone;
+	}
 	current() {
 		return this.state;
 	}
 	subscribe(listener: (state: ConnectivityState) => void) {
-		this.#listeners.add(listener);
+		this.#listeners.set(listener, this.#zone.gate(listener));
 		return () => void this.#listeners.delete(listener);
 	}
 	set(online: boolean) {
 		this.state = { online, visible: true };
-		for (const listener of [...this.#listeners]) listener(this.state);
+		for (const listener of [...this.#listeners.values()]) listener(this.state);
 	}
 }
 
@@ -100,12 +94,19 @@ interface Tab {
 	chat: Chat;
 	rooms: ChatRoom[];
 	network: Switch;
+	/** The tab's code and events (frozen by a `freeze` fault). */
+	zone: TabZone;
 }
 
 export class FaultBench {
 	readonly store: StoreKind;
+	readonly nodes: number;
 	proxy!: FaultProxy;
-	server!: ServerProcess;
+	/** The server's processes by node; null while a killed node restarts. */
+	servers: Array<ServerProcess | null> = [];
+	#nextNode = 0;
+	/** Nodes restarting after a `node-kill`. */
+	#nodeRestarts = new Set<Promise<void>>();
 	#compiled = '';
 	#dataDir = '';
 	#schema: string | null = null;
@@ -114,12 +115,28 @@ export class FaultBench {
 	#random = seededRandom(1);
 	restarts = 0;
 
-	constructor(store: StoreKind) {
+	constructor(store: StoreKind, nodes = 1) {
+		if (nodes < 1 || nodes > 3 || (nodes > 1 && store !== 'pg')) throw new Error(`FaultBench: ${nodes} nodes on ${store} (a cluster of 2–3 nodes runs on PostgreSQL only)`);
 		this.store = store;
+		this.nodes = nodes;
+	}
+
+	/** A live node (the first). */
+	get server(): ServerProcess {
+		const live = this.servers.find((s) => s !== null);
+		if (!live) throw new Error('no server node is up');
+		return live;
+	}
+
+	/** The next live node in turn, for a new connection through the proxy. */
+	#pick(): number {
+		const live = this.servers.filter((s): s is ServerProcess => s !== null);
+		return (live[this.#nextNode++ % Math.max(1, live.length)] ?? this.server).port;
 	}
 
 	async start(): Promise<void> {
 		installLocalStorage();
+		installFreezer();
 		this.#compiled = compileServer();
 		this.#dataDir = mkdtempSync(join(tmpdir(), 'outbox-faults-'));
 		this.#env = { SECRET_KEY: randomBytes(24).toString('hex'), SOCKET_RATE_PER_S: '2000', SOCKET_RATE_BURST: '10000' };
@@ -127,14 +144,15 @@ export class FaultBench {
 			this.#schema = freshSchema('faults');
 			Object.assign(this.#env, { DATABASE_URL: TEST_DATABASE_URL, DATABASE_SCHEMA: this.#schema });
 		}
-		this.server = await this.#startServer();
-		this.proxy = await startFaultProxy({ target: () => this.server.port, random: () => this.#random() });
+		this.servers = await Promise.all(Array.from({ length: this.nodes }, () => this.#startServer()));
+		this.proxy = await startFaultProxy({ target: () => this.#pick(), random: () => this.#random() });
 	}
 
 	async close(): Promise<void> {
 		await this.#restarting;
+		await Promise.all(this.#nodeRestarts);
 		await this.proxy?.close();
-		await this.server?.stop();
+		await Promise.all(this.servers.map((s) => s?.stop()));
 		if (this.#schema) await dropSchemas([this.#schema]);
 		rmSync(this.#dataDir, { recursive: true, force: true });
 		removeCompiled(this.#compiled);
@@ -154,13 +172,28 @@ export class FaultBench {
 	/** SIGKILL the server now and start it again on the same data (in the background). */
 	#kill(): boolean {
 		if (this.#restarting) return false;
-		const old = this.server;
+		const old = this.servers;
 		this.restarts++;
 		this.#restarting = (async () => {
+			await Promise.all(this.#nodeRestarts);
+			for (const s of old) s?.child.kill('SIGKILL');
+			await Promise.all(old.map((s) => s?.exited));
+			this.servers = await Promise.all(old.map(() => this.#startServer()));
+		})().finally(() => (this.#restarting = null));
+		return true;
+	}
+
+	/** SIGKILL node `n` now and start it again (in the background); the others serve meanwhile. */
+	#killNode(n: number): boolean {
+		const old = this.servers[n];
+		if (!old || this.#restarting || this.servers.filter((s) => s !== null).length < 2) return false;
+		this.servers[n] = null;
+		const restart = (async () => {
 			old.child.kill('SIGKILL');
 			await old.exited;
-			this.server = await this.#startServer();
-		})().finally(() => (this.#restarting = null));
+			this.servers[n] = await this.#startServer();
+		})().finally(() => this.#nodeRestarts.delete(restart));
+		this.#nodeRestarts.add(restart);
 		return true;
 	}
 
@@ -212,12 +245,17 @@ export class FaultBench {
 				.finally(() => (user.signingIn = null));
 		let instances = 0;
 		const openTab = (user: User, slot: number): Tab => {
-			const network = new Switch();
+			const name = `${user.name}/t${slot}.${instances++}`;
+			const zone = new TabZone(name);
+			return zone.run(() => buildTab(user, name, zone));
+		};
+		const buildTab = (user: User, name: string, zone: TabZone): Tab => {
+			const network = new Switch(zone);
 			const transport = createPhoenixTransport({
 				endpoint: `ws://127.0.0.1:${this.proxy.port}/socket`,
 				token: () => user.token,
 				socketOptions: {
-					transport: WebSocket as never,
+					transport: zone.WebSocket as never,
 					heartbeatIntervalMs: 1000,
 					reconnectAfterMs: () => 30 + Math.floor(Math.random() * 40),
 					rejoinAfterMs: () => 30,
@@ -230,7 +268,7 @@ export class FaultBench {
 					storage: user.storage,
 					transport,
 					connectivity: network,
-					tabs: createTabCoordinator({ name: `outbox:${user.id}`, election: 'lease', leaseMs: 300, messaging: 'broadcast-channel' })
+					tabs: createTabCoordinator({ name: `outbox:${user.id}`, election: 'lease', leaseMs: LEASE_MS, messaging: 'broadcast-channel' })
 				},
 				user: { id: user.id, name: user.name },
 				pushTimeoutMs: 2000,
@@ -258,17 +296,58 @@ export class FaultBench {
 					}
 				})();
 			});
-			return { name: `${user.name}/t${slot}.${instances++}`, user, outbox, chat, rooms: slugs.map((slug) => chat.room(`room:${slug}`)), network };
+			const tab: Tab = { name, user, outbox, chat, rooms: slugs.map((slug) => chat.room(`room:${slug}`)), network, zone };
+			zone.onActionPush = () => actionPushed(tab);
+			return tab;
 		};
 		const closeTab = async (tab: Tab) => {
-			tab.chat.close();
-			await tab.outbox.close();
+			freezeArmed.delete(tab);
+			tab.zone.thaw(); // a frozen tab closed: what it was due runs first
+			await tab.zone.idle();
+			await tab.zone.run(async () => {
+				tab.chat.close();
+				await tab.outbox.close();
+			});
 		};
+		/** Freeze `tab` for `ms` now (thawed by a real timer: the tab's own timers are held). */
+		const freeze = (tab: Tab, ms: number) => {
+			freezeArmed.delete(tab);
+			if (tab.zone.frozen) return;
+			count('leader tabs frozen');
+			tab.zone.freeze();
+			freezes.push(
+				new Promise((resolve) => realTimers.setTimeout(resolve, ms)).then(() => {
+					if (otherLeader(tab)) count('frozen leaders taken over (resumed past their lease)');
+					tab.zone.thaw();
+					return tab.zone.idle();
+				})
+			);
+		};
+		/** Tabs to freeze as their next action push leaves, for how long. */
+		const freezeArmed = new Map<Tab, number>();
+		/** Another tab of `tab`'s user that leads and is not frozen (so knows it leads). */
+		const otherLeader = (tab: Tab) => (tabs[users.indexOf(tab.user)] as Tab[]).some((t) => t !== tab && !t.zone.frozen && t.outbox.session.get().phase === 'leader');
+		/** An action push leaves `tab`'s socket. */
+		const actionPushed = (tab: Tab) => {
+			if (otherLeader(tab)) count('action pushes while another tab leads');
+			const ms = freezeArmed.get(tab);
+			if (ms !== undefined) freeze(tab, ms);
+		};
+		/** Freezes armed or under way (they run on into the drain, as scheduled: 2 s at most). */
+		const freezes: Promise<void>[] = [];
 		const tabs: Tab[][] = users.map((user, u) => Array.from({ length: schedule.tabs[u] as number }, (_, slot) => openTab(user, slot)));
 		await Promise.all(tabs.flat().map((tab) => tab.outbox.ready));
 
 		const made: MadeAction[] = [];
 		const timers: Array<ReturnType<typeof setTimeout>> = [];
+		/** What runs as the next action push leaves (a `sigkill` and a `node-kill` may both wait for it). */
+		const batchHooks: Array<() => void> = [];
+		const atNextBatch = (fn: () => void) => {
+			batchHooks.push(fn);
+			this.proxy.onNextBatch(() => {
+				for (const hook of batchHooks.splice(0)) hook();
+			});
+		};
 		const background: Promise<unknown>[] = [];
 		try {
 			for (const [i, step] of schedule.steps.entries()) {
@@ -285,10 +364,20 @@ export class FaultBench {
 							this.proxy.loseNextAck();
 							break;
 						case 'sigkill':
-							this.proxy.onNextBatch(() => {
+							atNextBatch(() => {
 								if (this.#kill()) count('server SIGKILLs mid-flush');
 							});
 							break;
+						case 'node-kill': {
+							// As the next action push leaves (the next one after that while the whole cluster restarts).
+							const arm = () =>
+								atNextBatch(() => {
+									if (this.#killNode(fault.node ?? 0)) count('cluster nodes SIGKILLed mid-flush');
+									else if (this.#restarting) arm();
+								});
+							arm();
+							break;
+						}
 						case 'cut':
 							count('connections cut', this.proxy.cutAll());
 							break;
@@ -308,6 +397,15 @@ export class FaultBench {
 							await fresh.outbox.ready;
 							break;
 						}
+						case 'freeze': {
+							// The user's leader freezes as its next action push leaves (the reply lands in its
+							// buffer), or in 200 ms if it sends nothing; it stays frozen past its lease.
+							const leader = userTabs.find((t) => t.outbox.session.get().phase === 'leader') ?? (userTabs[fault.tab] as Tab);
+							const ms = fault.ms ?? 2 * LEASE_MS;
+							freezeArmed.set(leader, ms);
+							freezes.push(new Promise((resolve) => realTimers.setTimeout(resolve, 200)).then(() => void (freezeArmed.has(leader) && freeze(leader, ms))));
+							break;
+						}
 						case 'revoke': {
 							count('tokens revoked (and signed in again)');
 							const revoked = user.token;
@@ -323,9 +421,11 @@ export class FaultBench {
 						}
 					}
 				}
-				const tab = (tabs[step.user] as Tab[])[step.tab] as Tab;
+				// A frozen tab takes no input: the user types in their next tab that is not frozen.
+				const userTabs = tabs[step.user] as Tab[];
+				const tab = Array.from({ length: userTabs.length }, (_, k) => userTabs[(step.tab + k) % userTabs.length] as Tab).find((t) => !t.zone.frozen) ?? (userTabs[step.tab] as Tab);
 				const room = slugs[step.room] as string;
-				const item = await tab.outbox.add('send_message', `room:${room}`, { body: `m${i}` });
+				const item = await tab.zone.run(() => tab.outbox.add('send_message', `room:${room}`, { body: `m${i}` }));
 				made.push({ clientId: item.id, room, author: tab.user.id, tab: tab.name });
 				if (step.pauseMs > 0) await sleep(step.pauseMs);
 			}
@@ -337,9 +437,12 @@ export class FaultBench {
 				check();
 			});
 			this.proxy.onNextBatch(null);
+			batchHooks.length = 0;
 			for (const timer of timers) clearTimeout(timer);
+			for (let n = 0; n < freezes.length; n++) await freezes[n]; // a freeze's end may arm no new one, but the list may grow
 			for (const tab of tabs.flat()) tab.network.set(true);
 			await this.#restarting;
+			await Promise.all(this.#nodeRestarts);
 
 			const violations: string[] = [];
 			const allTabs = tabs.flat();
@@ -355,7 +458,7 @@ export class FaultBench {
 						retried.add(key);
 						count('actions retried by the user after signing in again');
 						userRetried.add(item.id);
-						void tab.outbox.retry(item.id);
+						void tab.zone.run(() => tab.outbox.retry(item.id));
 					}
 				}
 			};
@@ -366,9 +469,20 @@ export class FaultBench {
 			if (!drained) {
 				for (const tab of allTabs) {
 					const stuck = tab.outbox.list().map((item) => `${item.id}:${item.status}${item.lastError ? `(${item.lastError.reason})` : ''}`);
-					if (stuck.length) violations.push(`not drained after 60 s: tab ${tab.name} (${tab.outbox.session.get().phase}, ${tab.outbox.connection.get().status}) holds ${stuck.join(' ')}`);
+					if (stuck.length) violations.push(`not drained after 60 s: tab ${tab.name} (${tab.outbox.session.get().phase}, ${tab.outbox.connection.get().status}${tab.zone.frozen ? ', frozen' : ''}) holds ${stuck.join(' ')}`);
 				}
-				if (violations.length === 0) violations.push('not drained after 60 s (storage still holds items)');
+				// What storage holds, and where every tab of those users stands (to tell a stale copy from a stuck send).
+				for (const user of users) {
+					for (const namespace of user.storage.namespaces()) {
+						const stored = await user.storage.getAll(namespace);
+						violations.push(`not drained after 60 s: ${user.name}'s storage holds ${stored.map((item) => `${item.id}:${item.status}`).join(' ') || 'an empty namespace'}`);
+					}
+				}
+				for (const tab of allTabs) {
+					if (tab.outbox.count > 0 || !users.every((u) => u.storage.namespaces().length === 0)) {
+						violations.push(`  tab ${tab.name}: ${tab.outbox.session.get().phase}, ${tab.outbox.connection.get().status}, ${tab.outbox.count} held${tab.zone.frozen ? ', frozen' : ''}`);
+					}
+				}
 			}
 			const server = await this.#serverView(slugs, users[0] as User);
 			const viewOf = (): TabView[] =>

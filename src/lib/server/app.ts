@@ -163,7 +163,7 @@ export async function createOutboxServer(config: ServerConfig, options: OutboxSe
 			},
 			fannedOut: (recipients) => metrics.fanOut(recipients)
 		},
-		routes: [instrumentRoute(roomChannel({ chat, now: options.now }), { inFlight, metrics })],
+		routes: [instrumentRoute(roomChannel({ chat, now: options.now, logger }), { inFlight, metrics })],
 		socketKey: (assigns) => socketKeyFor(assigns.user.id),
 		checkOrigin: originAllowed,
 		async authenticate({ token }) {

@@ -63,6 +63,9 @@ describe('generateSchedule', () => {
 			expect(s.faults.map((f) => f.at)).toEqual([...s.faults.map((f) => f.at)].sort((a, b) => a - b));
 		}
 		const kinds = new Set(Array.from({ length: 200 }, (_, seed) => generateSchedule(seed).faults.map((f) => f.kind)).flat());
-		expect([...kinds].sort()).toEqual([...FAULT_KINDS].sort());
+		// Every kind but node-kill, which only a cluster draws.
+		expect([...kinds].sort()).toEqual(FAULT_KINDS.filter((k) => k !== 'node-kill').sort());
+		const clusterKinds = new Set(Array.from({ length: 200 }, (_, seed) => generateSchedule(seed, FAULT_KINDS, 2).faults.map((f) => f.kind)).flat());
+		expect([...clusterKinds].sort()).toEqual([...FAULT_KINDS].sort());
 	});
 });

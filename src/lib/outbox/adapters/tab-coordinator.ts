@@ -9,7 +9,9 @@
  * and no two tabs ever send at once). Where Web Locks are missing, a lease in
  * localStorage (`<name>:lease` = `{id, expiresAt}`) renewed every `leaseMs/3`
  * and taken over once stale; a frozen leader whose lease was taken steps
- * down on its next heartbeat. With neither (Node, SSR) the one tab leads.
+ * down on its next heartbeat, or sooner, when asked `isLeader()` (the send
+ * loop asks before every push: a resumed tab whose lease another tab holds
+ * sends nothing more). With neither (Node, SSR) the one tab leads.
  *
  * Messages — a `BroadcastChannel` named `<name>`; where it is missing,
  * `storage` events on the localStorage key `<name>:msg`.
@@ -86,6 +88,8 @@ export function createTabCoordinator<M = TabMessage>(options: TabCoordinatorOpti
 
 	// ---- election
 	let stepDown = () => setLeader(false);
+	/** Whether this tab leads, checked against the election where it can change under a frozen tab. */
+	let checkLeader = () => leader;
 	if (election === 'single') {
 		setLeader(true);
 	} else if (election === 'web-locks' && locks) {
@@ -122,6 +126,11 @@ export function createTabCoordinator<M = TabMessage>(options: TabCoordinatorOpti
 				confirming = undefined;
 				if (!resigned && read()?.id === id) setLeader(true);
 			}, Math.min(50, leaseMs / 3));
+		};
+		checkLeader = () => {
+			const lease = leader && !closed ? read() : null;
+			if (lease && lease.id !== id && lease.expiresAt > Date.now()) setLeader(false); // taken over while we were frozen
+			return leader;
 		};
 		const heartbeat = setInterval(tick, leaseMs / 3);
 		cleanups.push(() => clearInterval(heartbeat), () => clearTimeout(confirming));
@@ -170,7 +179,7 @@ export function createTabCoordinator<M = TabMessage>(options: TabCoordinatorOpti
 
 	return {
 		mechanisms: { election, messaging },
-		isLeader: () => leader,
+		isLeader: () => checkLeader(),
 		subscribe(listener): Unsubscribe {
 			leaderListeners.add(listener);
 			return () => void leaderListeners.delete(listener);

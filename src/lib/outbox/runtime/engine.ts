@@ -199,9 +199,9 @@ export class Engine {
 		this.updateConnection();
 	}
 
-	/** Leader, signed in, connected, not closed. */
+	/** Leader (still: a tab resumed after its lease was taken steps down here), signed in, connected, not closed. */
 	canSend(): boolean {
-		return this.session.get().phase === 'leader' && this.connection.get().status === 'connected';
+		return this.session.get().phase === 'leader' && this.connection.get().status === 'connected' && this.o.deps.tabs.isLeader();
 	}
 
 	get user(): OutboxUser | null {

@@ -12,7 +12,8 @@ import {
 	syncSchema,
 	type User
 } from '../../protocol/index.js';
-import type { ChannelContext, ChannelRoute, HandlerReply } from '../channels/types.js';
+import type { ChannelContext, ChannelRoute, HandlerReply, JoinResult } from '../channels/types.js';
+import { silentLogger, type Logger } from '../logger.js';
 import { InvalidCursorError } from '../store/port.js';
 import { roomAccess } from './access.js';
 import { resultToReply, type ChatService } from './chat-service.js';
@@ -41,12 +42,33 @@ const LAST_BATCH = 'lastBatch';
 export interface RoomChannelOptions {
 	chat: ChatService;
 	now?: () => number;
+	logger?: Logger;
 }
 
 /** Rooms this process has made sure exist; cleared when it reaches this many (a bound, not a policy). */
 const MAX_KNOWN_ROOMS = 100_000;
 
-export function roomChannel({ chat, now = Date.now }: RoomChannelOptions): ChannelRoute<SocketAssigns> {
+export function roomChannel({ chat, now = Date.now, logger = silentLogger }: RoomChannelOptions): ChannelRoute<SocketAssigns> {
+	/**
+	 * A join or event whose store call throws (PostgreSQL restarting, a pool
+	 * connection cut) answers `internal`, a passing server fault that clients
+	 * retry with backoff, and the channel stays: a crash would answer a join
+	 * `join crashed`, which clients take as a refusal for good.
+	 */
+	const storeFaults =
+		<T>(what: string, handler: (ctx: Ctx, payload: unknown) => T | Promise<T>, failed: T) =>
+		async (ctx: Ctx, payload: unknown): Promise<T> => {
+			try {
+				return await handler(ctx, payload);
+			} catch (err) {
+				logger.warn({ err, topic: ctx.topic, what }, 'room: the store failed; answered internal (clients retry)');
+				return failed;
+			}
+		};
+	const storeFailed = { status: 'error', response: { reason: 'internal', message: 'the server could not reach its store; try again' } } as const;
+	const storeFaultsAll = (events: Record<string, (ctx: Ctx, payload: unknown) => HandlerReply | Promise<HandlerReply>>) =>
+		Object.fromEntries(Object.entries(events).map(([event, handler]) => [event, storeFaults<HandlerReply>(event, handler, storeFailed)]));
+
 	// Rooms are created on first use and never deleted, so a room ensured once
 	// need not be written again on every join (a write per join is most of a
 	// join's cost, and every socket rejoins after each reconnect).
@@ -70,7 +92,7 @@ export function roomChannel({ chat, now = Date.now }: RoomChannelOptions): Chann
 	return {
 		pattern: ROOM_TOPIC_PREFIX + '*',
 
-		async join(ctx) {
+		join: storeFaults<JoinResult>('join', async (ctx) => {
 			if (ctx.assigns.expiresAt <= now()) return { status: 'error', response: { reason: 'unauthorized' } };
 			const slug = slugOf(ctx);
 			const access = roomAccess(slug, ctx.assigns.user.id);
@@ -82,9 +104,9 @@ export function roomChannel({ chat, now = Date.now }: RoomChannelOptions): Chann
 			// broadcast; a connect being authenticated meanwhile is closed too.
 			await ensureRoom(slug);
 			return { status: 'ok', response: { room: slug } };
-		},
+		}, storeFailed),
 
-		events: {
+		events: storeFaultsAll({
 			[EVENTS.sendMessage]: action('send_message'),
 			[EVENTS.editMessage]: action('edit_message'),
 			[EVENTS.deleteMessage]: action('delete_message'),
@@ -127,6 +149,6 @@ export function roomChannel({ chat, now = Date.now }: RoomChannelOptions): Chann
 				const page = await chat.store.history(slugOf(ctx), parsed.data.before, parsed.data.limit);
 				return { status: 'ok', response: { ...page } };
 			})
-		}
+		})
 	};
 }

@@ -89,6 +89,10 @@ export function connectError(who: string, connectionString: string, cause: unkno
 export async function inTransaction<T>(pool: pg.Pool, begin: string, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
 	const client = await pool.connect();
 	let broken: Error | undefined;
+	// A checked-out client whose connection drops (PostgreSQL restarting) emits `error` besides
+	// failing its query; unheard, that event would crash the process. The client is then dropped.
+	const dropped = (error: Error) => (broken = error);
+	client.on('error', dropped);
 	try {
 		await client.query(begin);
 		const result = await work(client);
@@ -99,6 +103,7 @@ export async function inTransaction<T>(pool: pg.Pool, begin: string, work: (clie
 		await client.query('ROLLBACK').catch((e: Error) => (broken = e));
 		throw error;
 	} finally {
+		client.removeListener('error', dropped);
 		client.release(broken);
 	}
 }

@@ -191,10 +191,14 @@ export async function openMigratedPool(
 		const client = await pool.connect().catch((cause: unknown) => {
 			throw connectError(who, connectionString, cause);
 		});
+		let broken: Error | undefined;
+		const dropped = (error: Error) => (broken = error); // see inTransaction: a dropped connection must not crash the process
+		client.on('error', dropped);
 		try {
 			await migrate(client, schema);
 		} finally {
-			client.release();
+			client.removeListener('error', dropped);
+			client.release(broken);
 		}
 	} catch (error) {
 		await pool.end();

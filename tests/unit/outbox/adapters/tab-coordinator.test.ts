@@ -115,5 +115,22 @@ describe('createTabCoordinator', () => {
 			expect(a.isLeader()).toBe(false);
 			expect(log).toEqual([false]);
 		});
+
+		it('asked isLeader() before its next heartbeat, a resumed leader whose lease is taken steps down at once', () => {
+			const storage = setup();
+			const a = make({ name: 'outbox:l4', leaseMs: 600, election: 'lease' });
+			vi.advanceTimersByTime(100);
+			expect(a.isLeader()).toBe(true);
+			const log: boolean[] = [];
+			a.subscribe((leading) => log.push(leading));
+			storage.setItem('outbox:l4:lease', JSON.stringify({ id: 'newer-tab', expiresAt: Date.now() + 600 }));
+			expect(a.isLeader()).toBe(false); // no timer ran: the question itself read the lease
+			expect(log).toEqual([false]);
+			// A stale lease of another tab is not a takeover: the leader keeps leading and renews.
+			const b = make({ name: 'outbox:l5', leaseMs: 600, election: 'lease' });
+			vi.advanceTimersByTime(100);
+			storage.setItem('outbox:l5:lease', JSON.stringify({ id: 'gone-tab', expiresAt: Date.now() - 1 }));
+			expect(b.isLeader()).toBe(true);
+		});
 	});
 });
