@@ -33,6 +33,7 @@ describe('a rejoin refused as unauthorized', () => {
 	let server: TestServer;
 	let dir: string;
 	let crashNextSync = false;
+	let crashes = 0;
 	beforeAll(async () => {
 		dir = mkdtempSync(join(tmpdir(), 'outbox-rejoin-refused-'));
 		const real = createSqliteStore({ file: join(dir, 'chat.db') });
@@ -40,6 +41,7 @@ describe('a rejoin refused as unauthorized', () => {
 			get(target, property, receiver) {
 				if (property === 'sync' && crashNextSync) {
 					crashNextSync = false;
+					crashes++;
 					return () => Promise.reject(new Error('the room channel crashes (test)'));
 				}
 				return Reflect.get(target, property, receiver);
@@ -71,8 +73,9 @@ describe('a rejoin refused as unauthorized', () => {
 			const [, , tokenId, expiresAtS] = first.token.split('.');
 			await server.outbox.store.revokeToken(tokenId as string, Number(expiresAtS) * 1000);
 			crashNextSync = true;
-			void outbox.sync([topic]);
+			void outbox.sync(topic);
 			await until(() => transport.joinError(topic) !== null, 5000, 'the rejoin refused');
+			expect(crashes).toBe(1);
 			expect(transport.joinError(topic)).toMatchObject({ reason: 'unauthorized' });
 			expect(transport.status().status).toBe('connected');
 			await until(() => outbox.session.get().phase === 'refused', 5000, 'the session refused');
