@@ -469,7 +469,7 @@ export class FaultBench {
 			if (!drained) {
 				for (const tab of allTabs) {
 					const stuck = tab.outbox.list().map((item) => `${item.id}:${item.status}${item.lastError ? `(${item.lastError.reason})` : ''}`);
-					if (stuck.length) violations.push(`not drained after 60 s: tab ${tab.name} (${tab.outbox.session.get().phase}, ${tab.outbox.connection.get().status}${tab.zone.frozen ? ', frozen' : ''}) holds ${stuck.join(' ')}`);
+					if (stuck.length) violations.push(`not drained after 60 s: tab ${tab.name} (${tab.outbox.session.get().phase}, ${tab.outbox.connection.get().status}${tab.zone.frozen ? ', frozen' : ''}) holds ${stuck.join(' ')}; ${topicStates(tab, slugs)}`);
 				}
 				// What storage holds, and where every tab of those users stands (to tell a stale copy from a stuck send).
 				for (const user of users) {
@@ -538,6 +538,20 @@ export class FaultBench {
 			socket.disconnect();
 		}
 	}
+}
+
+/** Per room topic of a tab that did not drain: its channel's state, a join refusal kept by the transport, and whether its lane is in flight (an item `sending`). */
+function topicStates(tab: Tab, slugs: readonly string[]): string {
+	const { transport } = tab.outbox.deps;
+	const items = tab.outbox.list();
+	return slugs
+		.map((slug) => {
+			const topic = `room:${slug}`;
+			const refusal = transport.joinError(topic);
+			const inFlight = items.some((item) => item.topic === topic && item.status === 'sending');
+			return `${topic}: channel ${transport.channelState(topic)}${refusal === null ? '' : ` refused ${JSON.stringify(refusal)}`}, lane ${inFlight ? 'in flight' : 'not in flight'}`;
+		})
+		.join('; ');
 }
 
 function reply(push: Push, what: string): Promise<any> {

@@ -5,14 +5,17 @@
  * join per topic. A channel the server closes (`phx_close`: Phoenix does it to
  * the older channel when the same topic is joined twice, say) is never
  * rejoined by phoenix.js; it is forgotten here and `closed` tells the engine,
- * which joins it again while it is still wanted.
+ * which joins it again while it is still wanted. A refusal is heard the same
+ * way, from the channel's state (the transport ends the topic and keeps the
+ * reply as `joinError`), so a rejoin refused long after the first join
+ * settled is a refusal too: forgotten, and joined again at the next `ensure`.
  */
 import type { Transport, Unsubscribe } from '../ports.js';
 
 export interface TopicJoinHooks {
 	/** The topic is joined (first time or again after a reconnect). */
 	joined(topic: string): void;
-	/** The server refused the join for good (the transport decided: it will not rejoin); the topic is no longer wanted. */
+	/** The server refused the join or a rejoin for good (the transport decided: it will not rejoin); the topic is no longer wanted. */
 	refused(topic: string, reply: unknown): void;
 	/** The server closed the channel while it was wanted (not a refusal): it is forgotten; `ensure` joins it again. */
 	closed(topic: string): void;
@@ -37,23 +40,18 @@ export class TopicJoins {
 		if (!this.#wanted.has(topic)) {
 			let seenJoin = false;
 			const stop = this.#transport.subscribeChannel(topic, (state) => {
-				if (state === 'closed' && this.#wanted.get(topic) === stop && this.#transport.joinError(topic) === null) {
-					this.#forget(topic);
-					this.#hooks.closed(topic);
-					return;
-				}
+				if (state === 'closed' && this.#wanted.get(topic) === stop) return this.#ended(topic);
 				if (state !== 'joined') return;
 				seenJoin = true;
 				this.#hooks.joined(topic);
 			});
 			this.#wanted.set(topic, stop);
 			void this.#transport.join(topic).then((result) => {
-				if (!this.#wanted.has(topic)) return;
+				if (this.#wanted.get(topic) !== stop) return;
 				// Joined before we listened (someone else joined it): report it once.
 				if (result.status === 'ok' && !seenJoin) this.#hooks.joined(topic);
-				if (result.status !== 'error') return;
-				this.#forget(topic);
-				this.#hooks.refused(topic, result.response);
+				// A refusal the listener did not hear (the channel never reported a state): the same ending.
+				if (result.status === 'error') this.#ended(topic, result.response);
 			});
 		}
 		return this.isJoined(topic);
@@ -72,6 +70,17 @@ export class TopicJoins {
 			this.#forget(topic);
 			void this.#transport.leave(topic);
 		}
+	}
+
+	/**
+	 * The transport ended a wanted topic: refused for good (the first join or
+	 * any rejoin phoenix made by itself, after a reconnect or a crash), or
+	 * closed by the server. Either way it is forgotten, so `ensure` joins it again.
+	 */
+	#ended(topic: string, refusal: unknown = this.#transport.joinError(topic)): void {
+		this.#forget(topic);
+		if (refusal === null || refusal === undefined) this.#hooks.closed(topic);
+		else this.#hooks.refused(topic, refusal);
 	}
 
 	#forget(topic: string): void {
