@@ -321,6 +321,13 @@ export class Engine {
 				if (this.session.get() === after) this.#dispatch({ type: 'tookOver' });
 			});
 		}
+		if (after.phase === 'follower' && (before.phase === 'leader' || before.phase === 'takingOver')) {
+			// Stepped down (a frozen tab resumed past its lease, or handed over): the pushes still in flight
+			// belong to the new leader now (their replies are ignored), and this tab's copy is read again from
+			// storage, where what it marked `sending` is still `queued`.
+			this.loop.stop();
+			void this.store.takeOver();
+		}
 		if (after.phase === 'refused' && before.phase !== 'refused') {
 			this.error.set({ kind: 'unauthorized', message: 'the server refused the session; sign in again', at: this.o.deps.clock.now() });
 		}

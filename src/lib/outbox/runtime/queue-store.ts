@@ -197,8 +197,8 @@ export class QueueStore {
 	}
 
 	/**
-	 * This tab became the leader: storage is the truth (the old leader wrote
-	 * before it broadcast). Items it had in flight come back `queued`.
+	 * This tab became the leader, or stopped being it: storage is the truth
+	 * (a leader writes before it broadcasts). Items in flight come back `queued`.
 	 */
 	takeOver(): Promise<void> {
 		return this.run(async () => {
@@ -295,7 +295,9 @@ export class QueueStore {
 			}
 		}
 		const shown: QueueItem[] = [];
-		for (const id of marked) {
+		// Only the leader shows its `sending` marks: a tab that resumed past its lease must not
+		// tell the others that items the new leader has since confirmed are in flight again.
+		if (this.#hooks.tabs.isLeader()) for (const id of marked) {
 			const item = this.state.items.get(id);
 			if (item) shown.push(item);
 		}

@@ -43,6 +43,12 @@ export class TabHub {
 		if (this.#tabs.length === 1) tab.setLeader(true);
 		return tab;
 	}
+	/** Leadership moves to `to` (a frozen leader's lease taken over, say); the old leader hears it lost. */
+	handOver(to: TabCoordinator): void {
+		const next = to as HubTab;
+		for (const tab of this.#tabs) if (tab !== next) tab.setLeader(false);
+		next.setLeader(true);
+	}
 	/** @internal */
 	remove(tab: HubTab): void {
 		const wasLeader = tab.isLeader();
