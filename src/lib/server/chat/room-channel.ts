@@ -50,10 +50,10 @@ const MAX_KNOWN_ROOMS = 100_000;
 
 export function roomChannel({ chat, now = Date.now, logger = silentLogger }: RoomChannelOptions): ChannelRoute<SocketAssigns> {
 	/**
-	 * A join or event whose store call throws (PostgreSQL restarting, a pool
+	 * A join whose store call throws (PostgreSQL restarting, a pool
 	 * connection cut) answers `internal`, a passing server fault that clients
-	 * retry with backoff, and the channel stays: a crash would answer a join
-	 * `join crashed`, which clients take as a refusal for good.
+	 * retry with backoff: a crash would answer `join crashed`, which clients
+	 * take as a refusal for good.
 	 */
 	const storeFaults =
 		<T>(what: string, handler: (ctx: Ctx, payload: unknown) => T | Promise<T>, failed: T) =>
@@ -66,8 +66,6 @@ export function roomChannel({ chat, now = Date.now, logger = silentLogger }: Roo
 			}
 		};
 	const storeFailed = { status: 'error', response: { reason: 'internal', message: 'the server could not reach its store; try again' } } as const;
-	const storeFaultsAll = (events: Record<string, (ctx: Ctx, payload: unknown) => HandlerReply | Promise<HandlerReply>>) =>
-		Object.fromEntries(Object.entries(events).map(([event, handler]) => [event, storeFaults<HandlerReply>(event, handler, storeFailed)]));
 
 	// Rooms are created on first use and never deleted, so a room ensured once
 	// need not be written again on every join (a write per join is most of a
@@ -106,7 +104,10 @@ export function roomChannel({ chat, now = Date.now, logger = silentLogger }: Roo
 			return { status: 'ok', response: { room: slug } };
 		}, storeFailed),
 
-		events: storeFaultsAll({
+		// An event whose store call throws crashes the channel, as in Phoenix (`phx_error`): clients
+		// fail the push in flight as `internal` and rejoin (the join above then answers `internal`
+		// while the store is away).
+		events: {
 			[EVENTS.sendMessage]: action('send_message'),
 			[EVENTS.editMessage]: action('edit_message'),
 			[EVENTS.deleteMessage]: action('delete_message'),
@@ -149,6 +150,6 @@ export function roomChannel({ chat, now = Date.now, logger = silentLogger }: Roo
 				const page = await chat.store.history(slugOf(ctx), parsed.data.before, parsed.data.limit);
 				return { status: 'ok', response: { ...page } };
 			})
-		})
+		}
 	};
 }
