@@ -193,10 +193,24 @@ export class Engine {
 					this.pending.responded(id, response);
 					if (item) this.topics.confirmed(item, response);
 				}
-				this.store.apply({ type: 'replicated', items: message.items, removedIds: message.removedIds }, { persist: false });
+				const items = message.items.filter((item) => item.status !== 'sending' || this.#takesMark(item.id));
+				this.store.apply({ type: 'replicated', items, removedIds: message.removedIds }, { persist: false });
 			})
 		);
 		this.updateConnection();
+	}
+
+	/**
+	 * Whether another tab's `sending` mark for item `id` is taken into this
+	 * tab's copy. Only the leader's own pushes settle an item, so a leader (or
+	 * a tab taking over) never takes one: the mark comes from a tab that no
+	 * longer leads (a frozen leader resumed), and taking it would hold the item
+	 * with nothing in flight. Nor does any tab take a mark for an item it no
+	 * longer holds: it was settled since, and the late mark would bring it back.
+	 */
+	#takesMark(id: string): boolean {
+		const phase = this.session.get().phase;
+		return phase !== 'leader' && phase !== 'takingOver' && this.store.state.items.has(id);
 	}
 
 	/** Leader (still: a tab resumed after its lease was taken steps down here), signed in, connected, not closed. */
