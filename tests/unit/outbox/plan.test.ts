@@ -163,4 +163,25 @@ describe('Lane', () => {
 		reduceQueue(mixed, { type: 'requeued', ids: ['a'] });
 		expect(mixed.items.get('a')).toMatchObject({ status: 'queued', attempts: 0, nextAttemptAt: null });
 	});
+
+	it('with depth > 1, a batch goes behind the lane\'s item just before it only when that is the last push in flight', () => {
+		// Another tab's m5 and m6 (made before m8) arrive while a and then m8 are in flight: pushing m5
+		// behind a would let the server apply it behind m8 out of the pushes' order, or refuse it while
+		// later ones of the same tab go through (fault seed 8, PostgreSQL, 3 nodes): the lane waits.
+		const state = queueWith(item({ id: 'a', createdAt: 1 }), item({ id: 'm8', createdAt: 8 }));
+		reduceQueue(state, { type: 'sendStarted', ids: ['a'], now: NOW });
+		reduceQueue(state, { type: 'sendStarted', ids: ['m8'], now: NOW });
+		reduceQueue(state, { type: 'replicated', items: [item({ id: 'm5', createdAt: 5 }), item({ id: 'm6', createdAt: 6 })], removedIds: [] });
+		const plan = (chainEnd: string | undefined) =>
+			planFlush(state, NOW, { isBatchable, depth: 4, canFollow: () => true, chainEnd: () => chainEnd }).map((b) => [b.items.map((i) => i.id), b.after]);
+		expect(plan('m8')).toEqual([]);
+		// Once m8 settled (a still in flight), m5 and m6 go behind a.
+		reduceQueue(state, { type: 'succeeded', id: 'm8', response: {} });
+		expect(plan('a')).toEqual([[['m5', 'm6'], 'a']]);
+		// A lane whose later pushes are still out (m5 and m6 in flight, m10 new) waits for them in push order.
+		reduceQueue(state, { type: 'sendStarted', ids: ['m5', 'm6'], now: NOW });
+		reduceQueue(state, { type: 'replicated', items: [item({ id: 'm10', createdAt: 10 })], removedIds: [] });
+		expect(plan('m6')).toEqual([[['m10'], 'm6']]);
+		expect(plan('a')).toEqual([]);
+	});
 });

@@ -17,7 +17,8 @@
  * Pipelining (`depth` > 1): behind the batches of a lane already in flight
  * (or planned in the same call), further batchable runs may go, up to
  * `depth × maxBatch` items in flight per lane. Each such batch names in
- * `after` the last item of the batch just before it; a server that honours
+ * `after` the last item of the batch just before it, which must be the
+ * lane's last push still in flight (`chainEnd`); a server that honours
  * `after` (Outbox's `send_batch`) applies it only if that batch was applied,
  * and refuses it whole otherwise (`out_of_order`), so order still holds when
  * a batch fails. A batch follows only an item `canFollow` accepts (the driver
@@ -58,6 +59,14 @@ export interface FlushPolicy {
 	depth?: number;
 	/** Whether a batch may go behind this in-flight item, naming it in `after` (default: none may). */
 	canFollow?: (id: string) => boolean;
+	/**
+	 * The last item of the lane's most recent push still in flight, if any
+	 * (the driver's record). A batch goes behind others only when the lane's
+	 * item just before it is that one: pushes chain in the order they were
+	 * sent, which is not the lane's order when an item another tab made
+	 * earlier arrives while later ones are in flight.
+	 */
+	chainEnd?: (topic: string) => string | undefined;
 }
 
 /** Whether one item may go at `now`, judged alone (its lane may still hold it). */
@@ -97,9 +106,14 @@ export function planFlush(state: QueueState, now: number, policy: FlushPolicy = 
 		while (depth > 1 && at(lane, i)?.status === 'sending') i++;
 		const first = at(lane, i);
 		if (!first || !isReady(first, now)) continue;
+		const chained = depth > 1 ? policy.chainEnd?.(topic) : undefined;
 		let after: string | undefined;
-		if (i > 0) {
-			after = lane.at(i - 1) as string;
+		if (i > 0 || chained !== undefined) {
+			// Behind the lane's item just before it, which must also be the last push in flight:
+			// otherwise an item made earlier came in behind later ones in flight, or a push of the
+			// lane is still out on a connection that went away; the lane waits for them to settle.
+			after = lane.at(i - 1);
+			if (after === undefined || (chained !== undefined && chained !== after)) continue;
 			if (!canFollow(after) || !isBatchable(first.type)) continue;
 		} else if (!isBatchable(first.type)) {
 			batches.push({ topic, items: [first], batchable: false });

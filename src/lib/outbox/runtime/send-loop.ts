@@ -71,6 +71,9 @@ export class SendLoop {
 	/** The last item id of each batch request in flight (this generation): a batch may name it in `after`. */
 	#batchEnds = new Set<string>();
 	#canFollow = (id: string) => this.#batchEnds.has(id);
+	/** Per lane, the last item of each push in flight (this generation), in the order they were pushed. */
+	#chainEnds = new Map<string, string[]>();
+	#chainEnd = (topic: string) => this.#chainEnds.get(topic)?.at(-1);
 
 	constructor(hooks: SendLoopHooks) {
 		this.#hooks = hooks;
@@ -91,6 +94,7 @@ export class SendLoop {
 	stop(): void {
 		this.#generation++;
 		this.#batchEnds.clear();
+		this.#chainEnds.clear();
 		this.#setTimer(null);
 	}
 
@@ -103,7 +107,8 @@ export class SendLoop {
 				maxBatch: this.#hooks.maxBatch,
 				isBatchable: this.#isBatchable,
 				depth: this.#hooks.batchesInFlight,
-				canFollow: this.#canFollow
+				canFollow: this.#canFollow,
+				chainEnd: this.#chainEnd
 			});
 			let held: string | null = null; // a lane whose batch was cut: what the plan has behind it waits
 			plan.forEach((batch, index) => {
@@ -200,9 +205,16 @@ export class SendLoop {
 		}
 		const end = (items[items.length - 1] as QueueItem).id;
 		if (isBatch) this.#batchEnds.add(end);
+		const chain = this.#chainEnds.get(topic) ?? [];
+		chain.push(end);
+		this.#chainEnds.set(topic, chain);
 		const result = await transport.push(topic, isBatch ? batchEvent : first.event, payload, pushTimeoutMs);
 		if (generation !== this.#generation) return;
 		this.#batchEnds.delete(end);
+		const pushed = this.#chainEnds.get(topic);
+		const at = pushed?.indexOf(end) ?? -1;
+		if (pushed && at >= 0) pushed.splice(at, 1);
+		if (pushed?.length === 0) this.#chainEnds.delete(topic);
 		if (after !== undefined && isOutOfOrder(result)) {
 			// Not run: the batch before it failed. Its items wait for the lane to send that one again.
 			store.apply({ type: 'requeued', ids: items.map((item) => item.id) });
