@@ -158,6 +158,7 @@ export class Engine {
 				this.uploads.set({ ...others, [id]: { ...current, [index]: progress } });
 			},
 			canSend: () => this.canSend(),
+			leads: () => this.o.deps.tabs.isLeader(),
 			ensureJoined: (topic) => this.joins.ensure(topic),
 			settling: (item, outcome) => {
 				if (outcome.kind !== 'ok') return;
@@ -336,10 +337,9 @@ export class Engine {
 			});
 		}
 		if (after.phase === 'follower' && (before.phase === 'leader' || before.phase === 'takingOver')) {
-			// Stepped down (a frozen tab resumed past its lease, or handed over): the pushes still in flight
-			// belong to the new leader now (their replies are ignored), and this tab's copy is read again from
-			// storage, where what it marked `sending` is still `queued`.
-			this.loop.stop();
+			// Stepped down (a frozen tab resumed past its lease, or handed over): the queue is the new
+			// leader's (replies to pushes still out only reach the views, see the send loop), and this
+			// tab's copy is read again from storage, where what it marked `sending` is still `queued`.
 			void this.store.takeOver();
 		}
 		if (after.phase === 'refused' && before.phase !== 'refused') {

@@ -51,6 +51,8 @@ export interface SendLoopHooks {
 	uploadProgress(id: string, index: number | null, progress?: UploadProgress): void;
 	/** Leader, signed in, connected, not stopped. */
 	canSend(): boolean;
+	/** This tab still leads (holds the lease): only then are replies reduced into the queue. */
+	leads(): boolean;
 	/** Join the topic if needed; true when it is joined now. */
 	ensureJoined(topic: string): boolean;
 	/** An item's outcome is known, just before it is reduced (a view merges the server's copy first: no flicker). */
@@ -215,6 +217,13 @@ export class SendLoop {
 		const at = pushed?.indexOf(end) ?? -1;
 		if (pushed && at >= 0) pushed.splice(at, 1);
 		if (pushed?.length === 0) this.#chainEnds.delete(topic);
+		if (!this.#hooks.leads()) {
+			// Stepped down while it was out (a frozen tab resumed past its lease): the queue is the new
+			// leader's now, so nothing is reduced here; what the server confirmed still reaches this tab's views.
+			const outcomes = isOutOfOrder(result) ? [] : outcomesOf(items, result, isBatch, classify);
+			outcomes.forEach((outcome, i) => outcome.kind === 'ok' && this.#hooks.settling(items[i] as QueueItem, outcome));
+			return;
+		}
 		if (after !== undefined && isOutOfOrder(result)) {
 			// Not run: the batch before it failed. Its items wait for the lane to send that one again.
 			store.apply({ type: 'requeued', ids: items.map((item) => item.id) });
