@@ -12,6 +12,7 @@ import { createQueueItem } from '../../../../src/lib/outbox/core/queue-item.js';
 import type { TabCoordinator, TabMessage } from '../../../../src/lib/outbox/ports.js';
 import { QueueStore } from '../../../../src/lib/outbox/runtime/queue-store.js';
 import { MemoryStorage } from '../../../../src/lib/outbox/testing/memory-storage.js';
+import { error } from '../../../../src/lib/outbox/testing/memory-server.js';
 import { World } from './harness.js';
 
 const ROOM = 'room:lobby';
@@ -49,6 +50,29 @@ describe('a leader that steps down', () => {
 		expect(pushesOf(a)).toBe(1);
 		expect(pushesOf(b)).toBe(1);
 		expect(world.model.messages.map((m) => m.client_id)).toEqual([id]);
+	});
+
+	it('still shows in its views what the server confirmed after it stepped down, without touching the queue', async () => {
+		const world = new World({ faults: { latencyMs: 50 } });
+		const a = world.tab('ann');
+		const b = world.tab('ann');
+		await a.outbox.ready;
+		await b.outbox.ready;
+		const room = a.chat.room(ROOM);
+		await world.run(500);
+		const { id } = await a.outbox.add('send_message', ROOM, { body: 'hello' });
+		await world.until(() => a.outbox.list().some((item) => item.id === id && item.status === 'sending'), 5_000, 'A pushed it');
+		expect(world.model.messages).toEqual([]); // still on its way
+		b.connectivity.set({ online: false }); // the new leader does not send it again yet
+		world.model.intercept = (request) => (request.event === 'sync' ? error('internal') : undefined); // nor does a sync bring it
+		world.hub.handOver(b.outbox.deps.tabs);
+		await world.run(300); // the server takes it, and A's reply comes in after A stepped down
+		expect(world.model.messages.map((m) => m.client_id)).toEqual([id]);
+
+		// The server's copy is in A's room (its own change is never pushed back to it: only the reply carries it)...
+		expect(room.view.get().messages.map((m) => [m.body, m.status])).toEqual([['hello', 'sent']]);
+		// ...while the queue stays the new leader's: A reduced nothing (storage still holds the action, queued).
+		expect(world.storage.snapshot('ann').map((item) => `${item.id}:${item.status}:${item.attempts}`)).toEqual([`${id}:queued:0`]);
 	});
 
 	it('shows the others its `sending` marks only while it leads', async () => {
