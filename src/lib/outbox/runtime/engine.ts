@@ -332,7 +332,7 @@ export class Engine {
 		this.session.set(after);
 		if (after.phase === 'takingOver') {
 			// Storage is the truth (the old leader wrote before it broadcast); nothing is sent until it is read.
-			void this.store.takeOver().finally(() => {
+			void this.store.takeOver().then(this.#resync, () => {}).finally(() => {
 				if (this.session.get() === after) this.#dispatch({ type: 'tookOver' });
 			});
 		}
@@ -340,13 +340,18 @@ export class Engine {
 			// Stepped down (a frozen tab resumed past its lease, or handed over): the queue is the new
 			// leader's (replies to pushes still out only reach the views, see the send loop), and this
 			// tab's copy is read again from storage, where what it marked `sending` is still `queued`.
-			void this.store.takeOver();
+			void this.store.takeOver().then(this.#resync);
 		}
 		if (after.phase === 'refused' && before.phase !== 'refused') {
 			this.error.set({ kind: 'unauthorized', message: 'the server refused the session; sign in again', at: this.o.deps.clock.now() });
 		}
 		this.loop.schedule();
 	}
+
+	/** Sync these topics' views: items of theirs were settled by another tab while this one may have missed the replies. */
+	#resync = (topics: readonly string[]): void => {
+		for (const topic of topics) this.topics.get(topic)?.topic.requestSync();
+	};
 
 	#settled(item: QueueItem, outcome: Outcome, result: QueueResult): void {
 		if (outcome.kind !== 'ok' && this.store.state.items.get(item.id)?.status === 'queued') this.health.observe([], 1);

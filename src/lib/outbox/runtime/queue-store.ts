@@ -199,20 +199,25 @@ export class QueueStore {
 	/**
 	 * This tab became the leader, or stopped being it: storage is the truth
 	 * (a leader writes before it broadcasts). Items in flight come back `queued`.
+	 * Resolves with the topics of items that left meanwhile unheard (settled by
+	 * another tab, their replies maybe missed): their views should sync.
 	 */
-	takeOver(): Promise<void> {
+	takeOver(): Promise<string[]> {
 		return this.run(async () => {
 			const namespace = this.namespace;
-			if (namespace === null) return;
+			if (namespace === null) return [];
 			try {
 				const stored = await this.#hooks.storage.getAll(namespace);
-				if (this.namespace !== namespace) return;
+				if (this.namespace !== namespace) return [];
 				const ids = new Set(stored.map((item) => item.id));
 				const removedIds = [...this.state.items.keys()].filter((id) => !ids.has(id));
+				const topics = new Set(removedIds.map((id) => (this.state.items.get(id) as QueueItem).topic));
 				const items = stored.map((item) => (item.status === 'sending' ? { ...item, status: 'queued' as const } : item));
 				this.apply({ type: 'replicated', items, removedIds }, { persist: false });
+				return [...topics];
 			} catch (error) {
 				this.#hooks.storageFailed(error);
+				return [];
 			}
 		});
 	}

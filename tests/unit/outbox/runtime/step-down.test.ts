@@ -75,6 +75,23 @@ describe('a leader that steps down', () => {
 		expect(world.storage.snapshot('ann').map((item) => `${item.id}:${item.status}:${item.attempts}`)).toEqual([`${id}:queued:0`]);
 	});
 
+	it('reading its copy again names the topics of items that left storage unheard, so their views sync', async () => {
+		const storage = new MemoryStorage();
+		const tabs: TabCoordinator = { isLeader: () => false, subscribe: () => () => {}, broadcast() {}, onBroadcast: () => () => {}, close() {} };
+		const store = new QueueStore({ storage, tabs, policy: {}, emit() {}, storageFailed() {}, storageOk() {}, changed() {} });
+		await store.load('ann', { persist: true });
+		const items = [
+			createQueueItem({ id: 'x', type: 'send_message', topic: 'room:a', payload: { body: 'x' }, createdAt: 1 }),
+			createQueueItem({ id: 'y', type: 'send_message', topic: 'room:b', payload: { body: 'y' }, createdAt: 2 })
+		];
+		await Promise.all(items.map((item) => store.enqueue(item)));
+		// Another tab settled x and removed it; this tab never heard its reply (a frozen tab, say).
+		await storage.write('ann', { remove: ['x'] });
+		expect(await store.takeOver()).toEqual(['room:a']);
+		expect([...store.state.items.keys()]).toEqual(['y']);
+		expect(await store.takeOver()).toEqual([]);
+	});
+
 	it('shows the others its `sending` marks only while it leads', async () => {
 		let leads = true;
 		const heard: TabMessage[] = [];
