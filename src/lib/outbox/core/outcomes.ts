@@ -61,3 +61,12 @@ function batchOutcomes(items: readonly QueueItem[], response: unknown, classify:
 		return errorOutcome(classify, rest);
 	});
 }
+
+/**
+ * The server refused a batch whole because the batch its `after` names was
+ * not applied (the wire contract's `out_of_order`): nothing ran, so its
+ * items go back to `queued` uncharged and the lane sends again in order.
+ */
+export function isOutOfOrder(result: WireResult): boolean {
+	return result.status === 'error' && (result.response as { reason?: unknown } | null)?.reason === 'out_of_order';
+}

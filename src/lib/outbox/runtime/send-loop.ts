@@ -20,8 +20,8 @@
  * per microtask. `idle` is reduced when nothing is in flight after a pump.
  */
 import type { ErrorClassifier } from '../core/classify.js';
-import type { BatchEntry, WireResult } from '../core/outcomes.js';
-import { outcomesOf } from '../core/outcomes.js';
+import type { BatchEntry } from '../core/outcomes.js';
+import { isOutOfOrder, outcomesOf } from '../core/outcomes.js';
 import type { LaneBatch } from '../core/plan.js';
 import { nextWakeAt, planFlush } from '../core/plan.js';
 import type { QueueResult } from '../core/queue.js';
@@ -70,12 +70,11 @@ export class SendLoop {
 	#timer: TimerHandle | null = null;
 	#timerAt: number | null = null;
 	#isBatchable: (type: string) => boolean;
-	/** The last item id of each batch request in flight (this generation): a batch may name it in `after`. */
-	#batchEnds = new Set<string>();
-	#canFollow = (id: string) => this.#batchEnds.has(id);
-	/** Per lane, the last item of each push in flight (this generation), in the order they were pushed. */
-	#chainEnds = new Map<string, string[]>();
-	#chainEnd = (topic: string) => this.#chainEnds.get(topic)?.at(-1);
+	/** Per lane, each push in flight (this generation) in the order pushed: its last item, and whether it went as a batch request. */
+	#pushes = new Map<string, Array<{ end: string; isBatch: boolean }>>();
+	#chainEnd = (topic: string) => this.#pushes.get(topic)?.at(-1)?.end;
+	/** A batch may name in `after` only the last item of a batch request in flight. */
+	#canFollow = (id: string) => [...this.#pushes.values()].some((pushes) => pushes.some((p) => p.isBatch && p.end === id));
 
 	constructor(hooks: SendLoopHooks) {
 		this.#hooks = hooks;
@@ -95,8 +94,7 @@ export class SendLoop {
 	/** Forget pushes in flight (their replies are ignored) and the timer: user switch, close. */
 	stop(): void {
 		this.#generation++;
-		this.#batchEnds.clear();
-		this.#chainEnds.clear();
+		this.#pushes.clear();
 		this.#setTimer(null);
 	}
 
@@ -206,17 +204,14 @@ export class SendLoop {
 			payload = after === undefined ? { actions } : { actions, after };
 		}
 		const end = (items[items.length - 1] as QueueItem).id;
-		if (isBatch) this.#batchEnds.add(end);
-		const chain = this.#chainEnds.get(topic) ?? [];
-		chain.push(end);
-		this.#chainEnds.set(topic, chain);
+		const push = { end, isBatch };
+		const pushes = this.#pushes.get(topic) ?? [];
+		pushes.push(push);
+		this.#pushes.set(topic, pushes);
 		const result = await transport.push(topic, isBatch ? batchEvent : first.event, payload, pushTimeoutMs);
 		if (generation !== this.#generation) return;
-		this.#batchEnds.delete(end);
-		const pushed = this.#chainEnds.get(topic);
-		const at = pushed?.indexOf(end) ?? -1;
-		if (pushed && at >= 0) pushed.splice(at, 1);
-		if (pushed?.length === 0) this.#chainEnds.delete(topic);
+		pushes.splice(pushes.indexOf(push), 1);
+		if (pushes.length === 0 && this.#pushes.get(topic) === pushes) this.#pushes.delete(topic);
 		if (!this.#hooks.leads()) {
 			// Stepped down while it was out (a frozen tab resumed past its lease): the queue is the new
 			// leader's now, so nothing is reduced here; what the server confirmed still reaches this tab's views.
@@ -259,11 +254,6 @@ export class SendLoop {
 			this.pump();
 		}, at - clock.now());
 	}
-}
-
-/** The server refused a batch whole because the batch its `after` names was not applied (the wire contract's reason). */
-function isOutOfOrder(result: WireResult): boolean {
-	return result.status === 'error' && (result.response as { reason?: unknown } | null)?.reason === 'out_of_order';
 }
 
 /** The batch up to the first item with files to upload; that item alone when it is the head. */
