@@ -85,3 +85,15 @@ export function reduceSession(state: SessionState, event: SessionEvent): Session
 			throw new TypeError(`unknown session event ${(event as { type: unknown }).type}`);
 	}
 }
+
+/**
+ * Whether another tab's `sending` mark for an item is taken into this tab's
+ * copy. Only the leader's own pushes settle an item, so a leader (or a tab
+ * taking over) never takes one: the mark comes from a tab that no longer
+ * leads (a frozen leader resumed), and taking it would hold the item with
+ * nothing in flight. Nor does any tab take a mark for an item it no longer
+ * holds (`holdsItem`): it was settled since, and the late mark would bring it back.
+ */
+export function takesOthersMark(state: SessionState, holdsItem: boolean): boolean {
+	return state.phase !== 'leader' && state.phase !== 'takingOver' && holdsItem;
+}

@@ -27,7 +27,7 @@ import { REJOIN_AFTER_CLOSE_MS, SYNC_RETRY_MS } from '../core/retry-policy.js';
 import type { Outcome, QueueItem } from '../core/queue-item.js';
 import type { QueueResult } from '../core/queue.js';
 import type { SessionEvent, SessionState } from '../core/session.js';
-import { reduceSession, SIGNED_OUT, sessionUser } from '../core/session.js';
+import { reduceSession, SIGNED_OUT, sessionUser, takesOthersMark } from '../core/session.js';
 import { isStorageError, type Unsubscribe } from '../ports.js';
 import type { ActionMap, ActionRegistry } from './action-registry.js';
 import { createActionRegistry } from './action-registry.js';
@@ -194,25 +194,13 @@ export class Engine {
 					this.pending.responded(id, response);
 					if (item) this.topics.confirmed(item, response);
 				}
-				const items = message.items.filter((item) => item.status !== 'sending' || this.#takesMark(item.id));
+				const items = message.items.filter((item) => item.status !== 'sending' || takesOthersMark(this.session.get(), this.store.state.items.has(item.id)));
 				this.store.apply({ type: 'replicated', items, removedIds: message.removedIds }, { persist: false });
 			})
 		);
 		this.updateConnection();
 	}
 
-	/**
-	 * Whether another tab's `sending` mark for item `id` is taken into this
-	 * tab's copy. Only the leader's own pushes settle an item, so a leader (or
-	 * a tab taking over) never takes one: the mark comes from a tab that no
-	 * longer leads (a frozen leader resumed), and taking it would hold the item
-	 * with nothing in flight. Nor does any tab take a mark for an item it no
-	 * longer holds: it was settled since, and the late mark would bring it back.
-	 */
-	#takesMark(id: string): boolean {
-		const phase = this.session.get().phase;
-		return phase !== 'leader' && phase !== 'takingOver' && this.store.state.items.has(id);
-	}
 
 	/** Leader (still: a tab resumed after its lease was taken steps down here), signed in, connected, not closed. */
 	canSend(): boolean {
